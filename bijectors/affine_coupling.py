@@ -1,0 +1,56 @@
+"""Affine coupling, with VideoFlow's sigmoid-bounded scale.
+
+With `h = NN(x1)` split into interleaved halves (see `coupling.py`):
+
+    shift = h[..., 0::2],   scale = sigmoid(h[..., 1::2] + 2)
+
+frame -> latent (TFP's inverse) and its log-determinant are
+
+    z2 = (x2 + shift) * scale,      log|det dz/dx| = sum log(scale)
+
+and latent -> frame (forward) is `x2 = z2 / scale - shift`. The scale lies in
+(0, 1), so the frame -> latent map can only contract, which keeps training
+stable; the `+ 2` makes it start near sigmoid(2) = 0.88 while the network's
+zero-initialised output layer gives h = 0.
+"""
+
+import tensorflow as tf
+
+from bijectors import coupling
+
+
+class AffineCoupling(coupling.Coupling):
+    """Affine coupling layer; events are `[..., H, W, C]`, C >= 2."""
+
+    _PARAMS_PER_CHANNEL = 2
+
+    def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
+                 dtype=tf.float32, validate_args=False, name="affine_coupling"):
+        """Creates the bijector.
+
+        Args:
+          num_channels: C, the size of the last axis.
+          hidden_width: channels of the network's hidden layers.
+          gated: use a tanh * sigmoid gate instead of the second ReLU.
+          seed: integer seed of the network's initial weights.
+          dtype: float32 or float64.
+          validate_args: as in TFP.
+          name: name of the bijector (and of its Keras network).
+        """
+        parameters = dict(locals())
+        super().__init__(num_channels, hidden_width, gated, seed, dtype,
+                         validate_args, parameters, name)
+
+    @staticmethod
+    def _shift_and_log_scale(h):
+        return h[..., 0::2], tf.math.log_sigmoid(h[..., 1::2] + 2.0)
+
+    def _transform(self, x2, h):
+        shift, log_scale = self._shift_and_log_scale(h)
+        z2 = (x2 + shift) * tf.exp(log_scale)
+        return z2, tf.reduce_sum(log_scale, axis=[1, 2, 3])
+
+    def _untransform(self, z2, h):
+        shift, log_scale = self._shift_and_log_scale(h)
+        x2 = z2 * tf.exp(-log_scale) - shift
+        return x2, -tf.reduce_sum(log_scale, axis=[1, 2, 3])

@@ -1,0 +1,144 @@
+"""Coupling layers: the shared split/merge logic and the conditioning network.
+
+A coupling layer splits the channels of its input into `x1` (the first
+`C // 2`) and `x2` (the rest), leaves `x1` as it is, and transforms `x2`
+elementwise with parameters computed from `x1` by a neural network:
+
+    z1 = x1,    z2 = g(x2; NN(x1))
+
+Because `x1` passes unchanged, the transform is inverted exactly by recomputing
+`NN(z1)`, and the Jacobian is block-triangular, so its log-determinant is that
+of `g` alone. Subclasses (`AffineCoupling`, `AdditiveCoupling`) define `g`.
+
+The network is the one of Glow / VideoFlow:
+
+    3x3 conv -> ActNorm -> ReLU -> 1x1 conv -> ActNorm -> ReLU (or gated
+    tanh(a) * sigmoid(b)) -> 3x3 conv initialised to zero
+
+so every coupling layer starts close to the identity. Its 3x3 convolutions
+see an extra input channel that is 1 in the zero padding and 0 inside the
+image, so the network can tell the image edge from a dark pixel.
+"""
+
+import keras
+import tensorflow as tf
+
+from bijectors import actnorm
+from bijectors import flow_bijector
+
+
+class EdgeAwareConv2D(keras.layers.Layer):
+    """A 'same'-size convolution that is told where the zero padding is."""
+
+    def __init__(self, filters, kernel_size, kernel_initializer, use_bias=True,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.pad = kernel_size // 2
+        self.conv = keras.layers.Conv2D(
+            filters, kernel_size, padding="valid", use_bias=use_bias,
+            kernel_initializer=kernel_initializer, dtype=self.dtype_policy,
+            name="conv")
+
+    def build(self, input_shape):
+        self.conv.build(tuple(input_shape[:-1]) + (input_shape[-1] + 1,))
+        self.built = True
+
+    def call(self, x):
+        paddings = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
+        is_padding = tf.pad(tf.zeros_like(x[..., :1]), paddings,
+                            constant_values=1)
+        return self.conv(tf.concat([tf.pad(x, paddings), is_padding], -1))
+
+
+class CouplingNetwork(keras.layers.Layer):
+    """The conditioning network NN(x1) of a coupling layer (see module doc)."""
+
+    def __init__(self, in_channels, out_channels, width=512, gated=False,
+                 seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.width = int(width)
+        self.gated = bool(gated)
+        self.seed = int(seed)
+        dtype = self.dtype_policy
+        normal = keras.initializers.RandomNormal
+        self.conv_in = EdgeAwareConv2D(
+            self.width, 3, normal(stddev=0.05, seed=self.seed), use_bias=False,
+            dtype=dtype, name="conv_in")
+        self.norm_in = actnorm.ActNormLayer(self.width, dtype=dtype,
+                                            name="norm_in")
+        hidden_filters = 2 * self.width if self.gated else self.width
+        self.conv_hidden = keras.layers.Conv2D(
+            hidden_filters, 1, use_bias=False,
+            kernel_initializer=normal(stddev=0.05, seed=self.seed + 1),
+            dtype=dtype, name="conv_hidden")
+        self.norm_hidden = actnorm.ActNormLayer(hidden_filters, dtype=dtype,
+                                                name="norm_hidden")
+        self.conv_out = EdgeAwareConv2D(
+            self.out_channels, 3, "zeros", dtype=dtype, name="conv_out")
+        # Every shape is known here, so build now: the weights then exist
+        # before the first call, as TFP and checkpoint loading expect.
+        self.conv_in.build((None, None, None, self.in_channels))
+        self.conv_hidden.build((None, None, None, self.width))
+        self.conv_out.build((None, None, None, self.width))
+        self.built = True
+
+    def call(self, x):
+        h = tf.nn.relu(self.norm_in(self.conv_in(x)))
+        h = self.norm_hidden(self.conv_hidden(h))
+        if self.gated:
+            a, b = tf.split(h, 2, axis=-1)
+            h = tf.tanh(a) * tf.sigmoid(b)
+        else:
+            h = tf.nn.relu(h)
+        return self.conv_out(h)
+
+    def get_config(self):
+        return {**super().get_config(), "in_channels": self.in_channels,
+                "out_channels": self.out_channels, "width": self.width,
+                "gated": self.gated, "seed": self.seed}
+
+
+class Coupling(flow_bijector.FlowBijector):
+    """Base of the coupling bijectors: split, condition, transform, merge.
+
+    Subclasses set `_PARAMS_PER_CHANNEL` (network outputs per transformed
+    channel) and implement `_transform(x2, h) -> (z2, log_det)` and
+    `_untransform(z2, h) -> (x2, log_det)` for `h = NN(x1)`, log-dets per
+    example of the frame -> latent and latent -> frame directions.
+    """
+
+    _PARAMS_PER_CHANNEL = None
+
+    def __init__(self, num_channels, hidden_width, gated, seed, dtype,
+                 validate_args, parameters, name):
+        if num_channels < 2:
+            raise ValueError(f"{name}: a coupling layer needs at least 2 "
+                             f"channels, got {num_channels}.")
+        self._num_kept = num_channels // 2
+        num_transformed = num_channels - self._num_kept
+        network = CouplingNetwork(
+            in_channels=self._num_kept,
+            out_channels=self._PARAMS_PER_CHANNEL * num_transformed,
+            width=hidden_width, gated=gated, seed=seed, name=name,
+            dtype=tf.as_dtype(dtype).name)
+        super().__init__(layer=network, event_shape=(None, None, num_channels),
+                         dtype=dtype, validate_args=validate_args,
+                         parameters=parameters, name=name)
+
+    def _transform(self, x2, h):
+        raise NotImplementedError
+
+    def _untransform(self, z2, h):
+        raise NotImplementedError
+
+    def _encode(self, x):
+        x1, x2 = x[..., :self._num_kept], x[..., self._num_kept:]
+        z2, log_det = self._transform(x2, self.layer(x1))
+        return tf.concat([x1, z2], axis=-1), log_det
+
+    def _decode(self, z):
+        z1, z2 = z[..., :self._num_kept], z[..., self._num_kept:]
+        x2, log_det = self._untransform(z2, self.layer(z1))
+        return tf.concat([z1, x2], axis=-1), log_det

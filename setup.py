@@ -1,0 +1,42 @@
+"""Installs the `tfp_videoflow` and `bijectors` packages."""
+
+import pathlib
+
+import setuptools
+
+HERE = pathlib.Path(__file__).parent
+
+INSTALL_REQUIRES = [
+    # Tested together: TF 2.21, TFP 0.25, Keras 3 (TF backend), Python 3.11.
+    "tensorflow>=2.21,<2.22",
+    "tensorflow-probability>=0.25,<0.26",
+    "tf-keras>=2.21,<2.22",  # TFP imports it for its Keras-2 layers.
+    "keras>=3.10,<4",
+    "tensorflow-datasets>=4.9.9,<5",
+    "numpy>=1.26,<3",
+    "imageio>=2.34,<3",
+    "pillow>=10",
+]
+
+EXTRAS_REQUIRE = {
+    "test": ["pytest>=8", "pytest-xdist>=3.5"],
+    "notebooks": ["jupyter", "nbclient>=0.10", "nbformat>=5.10", "matplotlib>=3.8",
+                  "ipykernel"],
+}
+
+setuptools.setup(
+    name="tfp_videoflow",
+    version="0.1.0",
+    description=("VideoFlow (Kumar et al., ICLR 2020): a flow-based generative "
+                 "model for video, as TensorFlow Probability bijectors and "
+                 "distributions trained with Keras."),
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=setuptools.find_packages(include=["tfp_videoflow", "tfp_videoflow.*",
+                                               "bijectors", "bijectors.*"]),
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS_REQUIRE,
+    entry_points={"console_scripts": ["videoflow=tfp_videoflow.cli:main"]},
+)
