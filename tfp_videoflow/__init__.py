@@ -1,3 +1,22 @@
-"""VideoFlow as TensorFlow Probability distributions trained with Keras."""
+"""VideoFlow (Kumar et al., ICLR 2020) as TFP distributions trained with Keras.
+
+    import tfp_videoflow as vf
+    model = vf.VideoFlowModel(frame_shape=(64, 64, 3), num_context_frames=3,
+                              num_target_frames=10)
+    dist = model(context)          # a tfp.distributions.TransformedDistribution
+
+See README.md and the module docstrings.
+"""
 
 from bijectors import _keras_backend  # noqa: F401  (selects Keras' TF backend)
+from tfp_videoflow import dequantization
+from tfp_videoflow import presets
+from tfp_videoflow import priors
+from tfp_videoflow.latent_dynamics import LatentDynamics, LatentDynamicsNetwork
+from tfp_videoflow.model import VideoFlowModel
+from tfp_videoflow.video_flow import VideoFlow
+
+__all__ = [
+    "LatentDynamics", "LatentDynamicsNetwork", "VideoFlow", "VideoFlowModel",
+    "dequantization", "presets", "priors",
+]

@@ -1,0 +1,266 @@
+"""VideoFlowModel: the Keras model that owns VideoFlow's weights.
+
+    model = VideoFlowModel(frame_shape=(64, 64, 3), num_context_frames=3,
+                           num_target_frames=10)
+    dist = model(context)                    # a VideoFlow distribution
+    model.compile(optimizer=keras.optimizers.Adam(1e-4))
+    model.fit(videos)                        # uint8 [B, frames, H, W, C]
+    model.evaluate(videos, return_dict=True)["bits_per_pixel"]
+    model.predict(context)                   # sampled future frames, uint8
+
+Training takes, from every video, a random window of K + T_train
+consecutive frames (T_train = `train_target_frames`), conditions on the first
+K (at their bin centres) and minimises the bits per pixel of the other
+T_train, uniformly dequantized at the model's bit depth. Evaluation does the
+same on the first K + T frames (T = `num_target_frames`). All randomness
+(windows, dequantization noise, samples) comes from the model's seed, through
+a Keras `SeedGenerator` whose state is saved with the model.
+"""
+
+import keras
+import tensorflow as tf
+
+from bijectors import multiscale_flow
+from tfp_videoflow import dequantization
+from tfp_videoflow import latent_dynamics
+from tfp_videoflow import presets
+from tfp_videoflow import video_flow
+
+
+@keras.saving.register_keras_serializable(package="tfp_videoflow")
+class VideoFlowModel(keras.Model):
+    """Keras model of VideoFlow; `model(context)` returns the distribution."""
+
+    def __init__(self, frame_shape=(64, 64, 3), num_context_frames=3,
+                 num_target_frames=10, num_levels=3, steps_per_level=24, *,
+                 coupling="affine", coupling_width=512, gated_coupling=False,
+                 dynamics="conv3d", num_cond_frames=3, prior_width=256,
+                 prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
+                 num_bits=8, train_target_frames=None, temperature=1.0,
+                 num_samples=1, gradient_clip_norm=None, seed=0, **kwargs):
+        """Creates the model; defaults are the paper's BAIR setting.
+
+        Args:
+          frame_shape: `(H, W, C)`; H and W divisible by 2**num_levels.
+          num_context_frames: K, frames conditioned on (>= 1).
+          num_target_frames: T, frames predicted at evaluation / sampling.
+          num_levels, steps_per_level: L and K of the multi-scale flow.
+          coupling: "affine" or "additive".
+          coupling_width: hidden channels of the coupling networks.
+          gated_coupling: gated activations in the coupling networks.
+          dynamics: "conv3d", "pointwise" or "none" (frames independent).
+          num_cond_frames: past frames each prior step sees.
+          prior_width, prior_depth, prior_dilations, latent_skip: of the
+            "conv3d" prior.
+          num_bits: bit depth the pixels are reduced to (1..8).
+          train_target_frames: T_train, target frames per training window
+            (default T).
+          temperature: prior temperature of `predict` and of `model(context)`.
+          num_samples: futures drawn per context by `predict`.
+          gradient_clip_norm: clip gradients to this global norm, or None.
+          seed: integer seed of every initial weight and random draw.
+          **kwargs: for `keras.Model` (e.g. `name`).
+        """
+        super().__init__(**kwargs)
+        if num_context_frames < 1 or num_target_frames < 1:
+            raise ValueError(
+                "num_context_frames and num_target_frames must be >= 1, got "
+                f"{num_context_frames} and {num_target_frames}.")
+        self.frame_shape = tuple(int(d) for d in frame_shape)
+        self.num_context_frames = int(num_context_frames)
+        self.num_target_frames = int(num_target_frames)
+        self.train_target_frames = int(train_target_frames or num_target_frames)
+        self.num_bits = dequantization._check_bits(num_bits)  # pylint: disable=protected-access
+        if not temperature > 0 or num_samples < 1:
+            raise ValueError(f"temperature must be > 0 and num_samples >= 1, "
+                             f"got {temperature} and {num_samples}.")
+        self.temperature = float(temperature)
+        self.num_samples = int(num_samples)
+        self.gradient_clip_norm = gradient_clip_norm
+        self.seed = int(seed)
+        self._config = dict(
+            frame_shape=self.frame_shape,
+            num_context_frames=self.num_context_frames,
+            num_target_frames=self.num_target_frames, num_levels=num_levels,
+            steps_per_level=steps_per_level, coupling=coupling,
+            coupling_width=coupling_width, gated_coupling=gated_coupling,
+            dynamics=dynamics, num_cond_frames=num_cond_frames,
+            prior_width=prior_width, prior_depth=prior_depth,
+            prior_dilations=tuple(prior_dilations), latent_skip=latent_skip,
+            num_bits=self.num_bits,
+            train_target_frames=self.train_target_frames,
+            temperature=self.temperature, num_samples=self.num_samples,
+            gradient_clip_norm=gradient_clip_norm, seed=self.seed)
+
+        self.flow = multiscale_flow.MultiScaleFlow(
+            self.frame_shape, num_levels=num_levels,
+            steps_per_level=steps_per_level, coupling=coupling,
+            coupling_width=coupling_width, gated=gated_coupling, seed=seed,
+            name="flow")
+        # Keras tracks layers, not TFP bijectors: hold the flow's layer.
+        self.flow_layer = self.flow.layer
+        self.dynamics = latent_dynamics.LatentDynamicsNetwork(
+            self.flow.latent_shapes, dynamics=dynamics,
+            num_cond_frames=num_cond_frames, width=prior_width,
+            depth=prior_depth, dilations=prior_dilations,
+            latent_skip=latent_skip, seed=seed + 1, name="dynamics")
+        self.seed_generator = keras.random.SeedGenerator(seed,
+                                                         name="seed_generator")
+        self.bits_per_pixel_tracker = keras.metrics.Mean(name="bits_per_pixel")
+        self.built = True
+
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """A model of preset `name` ("bair", "shapes", "small"), see presets."""
+        return cls(**presets.preset(name, **overrides))
+
+    def get_config(self):
+        return {**super().get_config(), **self._config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    # ------------------------------------------------------------ the model
+    def call(self, context, num_target_frames=None, temperature=None):
+        """The `VideoFlow` distribution of the frames after `context`.
+
+        Args:
+          context: `[*batch, K, H, W, C]`: uint8 pixels (placed at their bin
+            centres) or floats already in bin units.
+          num_target_frames: T (default: the model's `num_target_frames`).
+          temperature: prior temperature (default: the model's).
+
+        Returns:
+          A `VideoFlow` distribution over `[T, H, W, C]` frames in bin units.
+        """
+        return video_flow.VideoFlow(
+            self.flow, self.dynamics, self._context_values(context),
+            num_target_frames or self.num_target_frames,
+            temperature=self.temperature if temperature is None
+            else temperature)
+
+    def _context_values(self, context):
+        context = tf.convert_to_tensor(context)
+        if context.dtype == tf.uint8:
+            return dequantization.bin_centres(context, self.num_bits)
+        if not context.dtype.is_floating:
+            raise ValueError(f"context must be uint8 pixels or floats in bin "
+                             f"units, got {context.dtype.name}.")
+        return tf.cast(context, tf.float32)
+
+    def initialize(self, videos):
+        """Data-dependent initialisation of every ActNorm from `videos`.
+
+        Without it the first training batch initialises them; call it with a
+        larger batch (the paper used 128 frames) for better statistics.
+
+        Args:
+          videos: uint8 `[B, frames, H, W, C]`.
+        """
+        videos = self._check_videos(videos, 1, "initialize")
+        frames = dequantization.dequantize(
+            videos, self.num_bits, keras.random.uniform(
+                tf.shape(videos), seed=self.seed_generator))
+        self.flow.initialize(frames)
+
+    # ------------------------------------------------------------- training
+    def _check_videos(self, videos, min_frames, where):
+        videos = tf.convert_to_tensor(videos)
+        if videos.dtype != tf.uint8:
+            raise ValueError(f"{where}: expected uint8 videos, got "
+                             f"{videos.dtype.name}.")
+        shape = videos.shape
+        if shape.rank != 5:
+            raise ValueError(f"{where}: expected videos shaped [B, frames, H, "
+                             f"W, C], got shape {shape}.")
+        if shape[2:].is_fully_defined() and tuple(shape[2:]) != self.frame_shape:
+            raise ValueError(f"{where}: expected frames of shape "
+                             f"{self.frame_shape}, got {tuple(shape[2:])}.")
+        if shape[1] is not None and shape[1] < min_frames:
+            raise ValueError(
+                f"{where}: videos have {shape[1]} frames, but "
+                f"{min_frames} are needed (context + target frames).")
+        return videos
+
+    def _window_bits_per_pixel(self, videos, num_target, random_start, where):
+        """Bits per pixel of the target frames of a window of each video."""
+        length = self.num_context_frames + num_target
+        videos = self._check_videos(videos, length, where)
+        if random_start:
+            num_starts = tf.shape(videos)[1] - length + 1
+            starts = keras.random.randint(
+                tf.shape(videos)[:1], 0, num_starts, seed=self.seed_generator)
+            index = starts[:, tf.newaxis] + tf.range(length)[tf.newaxis]
+            videos = tf.gather(videos, index, batch_dims=1)
+        else:
+            videos = videos[:, :length]
+        context = videos[:, :self.num_context_frames]
+        target = videos[:, self.num_context_frames:length]
+        noise = keras.random.uniform(tf.shape(target),
+                                     seed=self.seed_generator)
+        dist = self(context, num_target_frames=num_target, temperature=1.0)
+        return dist.bits_per_pixel(
+            dequantization.dequantize(target, self.num_bits, noise))
+
+    @staticmethod
+    def _videos(data):
+        # fit / evaluate pass (x,), (x, y) or x; only x (the videos) is used.
+        return data[0] if isinstance(data, (tuple, list)) else data
+
+    def train_step(self, data):
+        videos = self._videos(data)
+        with tf.GradientTape() as tape:
+            bits = self._window_bits_per_pixel(
+                videos, self.train_target_frames, True, "fit")
+            loss = tf.reduce_mean(bits)
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        if self.gradient_clip_norm:
+            gradients, _ = tf.clip_by_global_norm(gradients,
+                                                  self.gradient_clip_norm)
+        self.optimizer.apply_gradients(zip(gradients, variables))
+        return self._update_metrics(bits)
+
+    def test_step(self, data):
+        bits = self._window_bits_per_pixel(
+            self._videos(data), self.num_target_frames, False, "evaluate")
+        return self._update_metrics(bits)
+
+    def _update_metrics(self, bits):
+        self.bits_per_pixel_tracker.update_state(bits)
+        value = self.bits_per_pixel_tracker.result()
+        return {"loss": value, "bits_per_pixel": value}
+
+    @property
+    def metrics(self):
+        return [self.bits_per_pixel_tracker]
+
+    # ------------------------------------------------------------- sampling
+    def sample_future(self, context, num_samples=None, num_frames=None,
+                      temperature=None, seed=None):
+        """Sampled future frames as uint8 pixels.
+
+        Args:
+          context: `[B, K, H, W, C]` uint8 (or floats in bin units).
+          num_samples: futures per context (default: the model's).
+          num_frames: frames per future (default: `num_target_frames`).
+          temperature: prior temperature (default: the model's).
+          seed: stateless seed; default: the model's seed generator.
+
+        Returns:
+          uint8 `[num_samples, B, T, H, W, C]`.
+        """
+        dist = self(context, num_target_frames=num_frames,
+                    temperature=temperature)
+        if seed is None:
+            seed = tf.cast(self.seed_generator.next(), tf.int32)
+        values = dist.sample(num_samples or self.num_samples, seed=seed)
+        return dequantization.quantize(values, self.num_bits)
+
+    def predict_step(self, data):
+        """`predict`: `[B, T, H, W, C]`, or `[B, S, T, H, W, C]` if S > 1."""
+        frames = self.sample_future(self._videos(data))
+        if self.num_samples == 1:
+            return frames[0]
+        return tf.transpose(frames, [1, 0, 2, 3, 4, 5])

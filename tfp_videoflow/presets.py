@@ -1,0 +1,43 @@
+"""Named model configurations (keyword arguments of `VideoFlowModel`).
+
+* "bair": the paper's BAIR robot pushing setting for likelihood (64x64x3,
+  3 context frames, 10 target frames at evaluation, random 4-frame windows in
+  training, L=3, K=24, affine gated coupling of width 512, a 3-D conv prior
+  of width 256 and depth 5 over 3 past frames with latent skip, 8 bits).
+  A GPU model.
+* "shapes": the paper's Stochastic Movement setting (64x64x3, 1 context
+  frame, 2 target frames at evaluation, 2-frame windows in training,
+  additive coupling of width 512, prior depth 10 over 1 past frame without
+  latent skip).
+* "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
+  minutes: same structure, far fewer and narrower layers.
+"""
+
+PRESETS = {
+    "bair": dict(
+        frame_shape=(64, 64, 3), num_context_frames=3, num_target_frames=10,
+        train_target_frames=1, num_levels=3, steps_per_level=24,
+        coupling="affine", coupling_width=512, gated_coupling=True,
+        dynamics="conv3d", num_cond_frames=3, prior_width=256, prior_depth=5,
+        latent_skip=True, num_bits=8),
+    "shapes": dict(
+        frame_shape=(64, 64, 3), num_context_frames=1, num_target_frames=2,
+        train_target_frames=1, num_levels=3, steps_per_level=24,
+        coupling="additive", coupling_width=512, gated_coupling=False,
+        dynamics="conv3d", num_cond_frames=1, prior_width=256,
+        prior_depth=10, latent_skip=False, num_bits=8),
+    "small": dict(
+        frame_shape=(32, 32, 3), num_context_frames=1, num_target_frames=2,
+        train_target_frames=1, num_levels=3, steps_per_level=4,
+        coupling="additive", coupling_width=64, gated_coupling=False,
+        dynamics="conv3d", num_cond_frames=1, prior_width=64, prior_depth=2,
+        latent_skip=False, num_bits=5),
+}
+
+
+def preset(name, **overrides):
+    """The keyword arguments of preset `name`, updated with `overrides`."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of "
+                         f"{sorted(PRESETS)}.")
+    return {**PRESETS[name], **overrides}
