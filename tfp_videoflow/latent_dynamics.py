@@ -130,25 +130,34 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           tuple over levels of `[N, T, h, w, c]`.
         """
         seed = tfp.random.sanitize_seed(seed)
-        k = self.num_cond_frames
-        windows = [_last_window(c, k) for c in context]
-        steps = [[] for _ in range(self.num_levels)]
-        for t in range(num_frames):
-            step_seeds = tfp.random.split_seed(
+        num_levels = self.num_levels
+        windows = tuple(_last_window(c, self.num_cond_frames) for c in context)
+        frames = tuple(tf.TensorArray(c.dtype, size=num_frames)
+                       for c in context)
+
+        def step(t, windows, frames):
+            # One frame: every level, coarse to fine, from its own window.
+            seeds = tfp.random.split_seed(
                 tf.random.experimental.stateless_fold_in(seed, t),
-                n=self.num_levels)
+                n=num_levels)
+            windows, frames = list(windows), list(frames)
             coarser = None
-            for level in reversed(range(self.num_levels)):
+            for level in reversed(range(num_levels)):
                 history, missing = windows[level]
                 mean, log_scale = self._params(level, history, missing,
                                                coarser)
                 noise = tf.random.stateless_normal(
-                    tf.shape(mean), seed=step_seeds[level], dtype=mean.dtype)
+                    tf.shape(mean), seed=seeds[level], dtype=mean.dtype)
                 z = mean + temperature * tf.exp(log_scale) * noise
-                steps[level].append(z)
+                frames[level] = frames[level].write(t, z)
                 windows[level] = _advance_window(history, missing, z)
                 coarser = z
-        return tuple(tf.stack(level_steps, axis=1) for level_steps in steps)
+            return t + 1, tuple(windows), tuple(frames)
+
+        # A while loop: inside a tf.function the graph does not grow with T.
+        _, _, frames = tf.while_loop(
+            lambda t, *_: t < num_frames, step, (0, windows, frames))
+        return tuple(tf.transpose(f.stack(), [1, 0, 2, 3, 4]) for f in frames)
 
 
 def _normal_log_prob(z, mean, log_scale, temperature):

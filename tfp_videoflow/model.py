@@ -183,7 +183,23 @@ class VideoFlowModel(keras.Model):
                 f"{min_frames} are needed (context + target frames).")
         return videos
 
-    def _window_bits_per_pixel(self, videos, num_target, random_start, where):
+    def bits_per_pixel(self, videos, seed=None):
+        """Bits per pixel of each video's frames K+1..K+T given frames 1..K.
+
+        Args:
+          videos: uint8 `[B, frames, H, W, C]`, frames >= K + T.
+          seed: stateless seed of the dequantization noise (default: the
+            model's seed generator).
+
+        Returns:
+          `[B]` bits per pixel (upper bounds on the code length at the
+          model's bit depth).
+        """
+        return self._window_bits_per_pixel(
+            videos, self.num_target_frames, False, "bits_per_pixel", seed)
+
+    def _window_bits_per_pixel(self, videos, num_target, random_start, where,
+                               seed=None):
         """Bits per pixel of the target frames of a window of each video."""
         length = self.num_context_frames + num_target
         videos = self._check_videos(videos, length, where)
@@ -197,8 +213,11 @@ class VideoFlowModel(keras.Model):
             videos = videos[:, :length]
         context = videos[:, :self.num_context_frames]
         target = videos[:, self.num_context_frames:length]
-        noise = keras.random.uniform(tf.shape(target),
-                                     seed=self.seed_generator)
+        if seed is None:
+            noise = keras.random.uniform(tf.shape(target),
+                                         seed=self.seed_generator)
+        else:
+            noise = tf.random.stateless_uniform(tf.shape(target), seed)
         dist = self(context, num_target_frames=num_target, temperature=1.0)
         return dist.bits_per_pixel(
             dequantization.dequantize(target, self.num_bits, noise))

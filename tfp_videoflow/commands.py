@@ -1,0 +1,264 @@
+"""What the `videoflow` commands do (the argument parsing is in `cli.py`)."""
+
+import json
+import pathlib
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfp_videoflow import data
+from tfp_videoflow import evaluation
+from tfp_videoflow import presets
+from tfp_videoflow import training
+from tfp_videoflow import visualization
+from tfp_videoflow.cli import UsageError
+from tfp_videoflow.model import VideoFlowModel
+
+# Videos generated for Stochastic Movement have at least this many frames
+# (the paper's 5), more if the model's window needs them.
+_GENERATED_FRAMES = 5
+
+
+# --------------------------------------------------------------------- data
+def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
+             data_dir=None, repeat=False):
+    """uint8 `[B, num_frames, H, W, C]` batches from a named or folder source."""
+    try:
+        if source == "stochastic_movement":
+            if frame_shape[0] != frame_shape[1] or frame_shape[2] != 3:
+                raise UsageError(
+                    "stochastic_movement makes square RGB frames; the model "
+                    f"expects {frame_shape}.")
+            videos = data.stochastic_movement(
+                split=split, resolution=frame_shape[0],
+                num_frames=max(num_frames, _GENERATED_FRAMES),
+                num_videos=None if repeat else None, seed=seed)
+        elif source == "bair":
+            videos = data.bair(split=split, data_dir=data_dir)
+            if tuple(frame_shape) != (64, 64, 3):
+                videos = videos.map(lambda v: tf.cast(tf.clip_by_value(
+                    tf.round(tf.image.resize(v, frame_shape[:2],
+                                             antialias=True)), 0, 255),
+                    tf.uint8))
+        else:
+            path = pathlib.Path(source)
+            if not path.exists():
+                raise UsageError(f"--data {source}: no such folder (and not "
+                                 "'stochastic_movement' or 'bair').")
+            videos = data.video_folder(path, frame_shape=frame_shape,
+                                       num_frames=num_frames)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    spec = videos.element_spec
+    if spec.shape.rank != 4:
+        raise UsageError(f"--data {source}: expected videos [frames, H, W, C],"
+                         f" got elements shaped {spec.shape}.")
+    available = spec.shape[0]
+    if available is not None and available < num_frames:
+        raise UsageError(f"--data {source}: its videos have {available} "
+                         f"frames; the model needs {num_frames}.")
+    videos = videos.map(lambda v: v[:num_frames])
+    if repeat:
+        videos = videos.repeat()
+    return videos.batch(batch_size, drop_remainder=repeat).prefetch(
+        tf.data.AUTOTUNE)
+
+
+# -------------------------------------------------------------------- train
+class _Progress(keras.callbacks.Callback):
+    """One status line: step, bits per pixel, frames/s; TensorBoard scalars."""
+
+    def __init__(self, total_steps, frames_per_step, logs_path, start_step):
+        super().__init__()
+        self.total_steps = total_steps
+        self.frames_per_step = frames_per_step
+        self.writer = tf.summary.create_file_writer(str(logs_path))
+        self.step = start_step
+        self.last_print = 0.0
+        self.window_start = time.perf_counter()
+        self.window_steps = 0
+        self.frames_per_second = float("nan")
+        self.interactive = sys.stdout.isatty()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        self.window_steps += 1
+        bits = float(logs["bits_per_pixel"])
+        with self.writer.as_default(step=self.step):
+            tf.summary.scalar("bits_per_pixel", bits)
+        now = time.perf_counter()
+        if now - self.window_start > 2.0:
+            self.frames_per_second = (self.window_steps * self.frames_per_step
+                                      / (now - self.window_start))
+            self.window_start, self.window_steps = now, 0
+        if now - self.last_print > (0.5 if self.interactive else 15.0) or \
+                self.step == self.total_steps:
+            self.last_print = now
+            line = (f"step {self.step}/{self.total_steps}  bits/pixel "
+                    f"{bits:.4f}  {self.frames_per_second:.1f} frames/s")
+            end = "\r" if self.interactive and self.step < self.total_steps \
+                else "\n"
+            print(line, end=end, flush=True)
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()
+
+
+class _Checkpoint(keras.callbacks.Callback):
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.run.save_checkpoint(self.model)
+
+
+def train(args):
+    for name in ("steps", "batch_size", "checkpoint_every"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be >= 1.")
+    try:
+        if args.resume:
+            run = training.RunDirectory.open(args.out)
+            settings = run.settings()
+            model, step = run.load_checkpoint()
+        else:
+            settings = {k: v for k, v in vars(args).items()
+                        if k not in ("resume", "steps", "command")}
+            run = training.RunDirectory.create(args.out, settings)
+            model = VideoFlowModel.from_preset(settings["preset"],
+                                               seed=settings["seed"])
+            model.compile(
+                optimizer=training.paper_optimizer(
+                    settings["learning_rate"], settings["warmup_steps"]),
+                jit_compile={"on": True, "off": False}.get(
+                    settings["jit_compile"], "auto"))
+            step = 0
+    except training.RunError as error:
+        raise UsageError(str(error)) from error
+    if step >= args.steps:
+        print(f"{run.path}: already trained for {step} steps (--steps "
+              f"{args.steps}); nothing to do.")
+    if settings["deterministic"]:
+        # CPU kernels already are; GPU ones need this for bit-exact resume.
+        tf.config.experimental.enable_op_determinism()
+    window = model.num_context_frames + model.train_target_frames
+    num_frames = max(window, model.num_context_frames + model.num_target_frames)
+    videos = _dataset(settings["data"], "train", model.frame_shape, num_frames,
+                      settings["batch_size"], settings["seed"],
+                      settings.get("data_dir"), repeat=True)
+    if step == 0:
+        model.initialize(next(iter(videos)))
+    every = settings["checkpoint_every"]
+    progress = _Progress(args.steps, settings["batch_size"] * window,
+                         run.logs_path, step)
+    callbacks = [progress, _Checkpoint(run)]
+    print(f"training {settings['preset']} on {settings['data']}: "
+          f"{model.count_params():,} weights, steps {step}..{args.steps}, "
+          f"run directory {run.path}")
+    # Whole checkpoint intervals in one fit (its iterator carries over), then
+    # the rest; `skip` puts the data stream where the checkpoint left it.
+    while step < args.steps:
+        chunk = every - step % every
+        epochs = max(1, (args.steps - step) // chunk) if chunk == every else 1
+        chunk = min(chunk, args.steps - step)
+        model.fit(videos.skip(step), steps_per_epoch=chunk, epochs=epochs,
+                  verbose=0, callbacks=callbacks)
+        step = int(model.optimizer.iterations.numpy())
+    run.save_final(model)
+    print(f"wrote {run.final_model_path}")
+    return 0
+
+
+# ----------------------------------------------------------------- evaluate
+def _load_model(path):
+    path = pathlib.Path(path)
+    if path.is_dir():
+        candidates = [path / "model.keras",
+                      path / "checkpoints" / "latest.keras"]
+        found = [c for c in candidates if c.exists()]
+        if not found:
+            raise UsageError(f"--model {path}: holds no model.keras (nor a "
+                             "checkpoint).")
+        path = found[0]
+    elif not path.exists():
+        raise UsageError(f"--model {path}: no such file or directory.")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # pylint: disable=broad-except
+        raise UsageError(f"--model {path}: cannot be read as a VideoFlow "
+                         f"model ({type(error).__name__}: {error}).") from error
+
+
+def evaluate(args):
+    if args.num_samples < 0 or args.batch_size < 1 or args.max_videos < 1:
+        raise UsageError("--num-samples must be >= 0, --batch-size and "
+                         "--max-videos >= 1.")
+    model = _load_model(args.model)
+    num_frames = model.num_context_frames + model.num_target_frames
+    videos = _dataset(args.data, "test", model.frame_shape, num_frames,
+                      args.batch_size, args.seed, args.data_dir)
+    max_batches = -(-args.max_videos // args.batch_size)
+    results = evaluation.evaluate_model(
+        model, videos.unbatch().take(args.max_videos).batch(args.batch_size),
+        num_samples=args.num_samples, temperature=args.temperature,
+        seed=args.seed, max_batches=max_batches)
+    print(f"test bits per pixel ({model.num_bits}-bit): "
+          f"{results['bits_per_pixel']}")
+    if args.num_samples:
+        print(f"best-of-{args.num_samples} PSNR {results['psnr']} dB, "
+              f"SSIM {results['ssim']}")
+        print(f"copy-last-frame PSNR {results['copy_last_psnr']} dB, "
+              f"SSIM {results['copy_last_ssim']}")
+    if args.json:
+        training.atomic_write_text(args.json, json.dumps(
+            {k: vars(v) for k, v in results.items()}, indent=2))
+    return 0
+
+
+# ------------------------------------------------------------------- sample
+def sample(args):
+    if args.num_samples < 1 or (args.frames is not None and args.frames < 1):
+        raise UsageError("--num-samples and --frames must be >= 1.")
+    if not args.temperature > 0:
+        raise UsageError("--temperature must be > 0.")
+    out = pathlib.Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: exists and is not an empty directory;"
+                         " choose a new one so nothing is overwritten.")
+    model = _load_model(args.model)
+    k = model.num_context_frames
+    if args.context:
+        try:
+            video = data.load_video_file(args.context)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"--context {args.context}: {error}") from error
+        if video.shape[0] < k:
+            raise UsageError(f"--context {args.context}: has {video.shape[0]} "
+                             f"frames; the model needs {k} context frames.")
+        if tuple(video.shape[1:]) != tuple(model.frame_shape):
+            raise UsageError(
+                f"--context {args.context}: frames are {video.shape[1:]}, the "
+                f"model expects {tuple(model.frame_shape)}.")
+        context = video[np.newaxis, :k]
+    else:
+        videos = _dataset(args.data or "stochastic_movement", "test",
+                          model.frame_shape, k, 1, args.seed, args.data_dir)
+        for index, batch in enumerate(videos):
+            if index == args.video_index:
+                context = batch.numpy()
+                break
+        else:
+            raise UsageError(f"--video-index {args.video_index}: the test data "
+                             "has fewer videos.")
+    futures = model.sample_future(
+        context, num_samples=args.num_samples, num_frames=args.frames,
+        temperature=args.temperature,
+        seed=tf.constant([args.seed, 0], tf.int32)).numpy()[:, 0]
+    written = visualization.write_samples(out, context[0], futures)
+    for path in written:
+        print(f"wrote {path}")
+    return 0
