@@ -110,3 +110,58 @@ def evaluate_model(model, videos_dataset, num_samples=8, temperature=None,
         raise ValueError("the evaluation data set is empty.")
     return {key: MeanAndError.of(np.concatenate(values))
             for key, values in results.items()}
+
+
+# ------------------------------------------------ Stochastic Movement motion
+# The 8 directions of Stochastic Movement, (dx, dy) in canvas units per frame
+# (x to the right, y down); diagonals move sqrt(2) units.
+DIRECTIONS = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1),
+              (1, -1))
+_CANVAS_UNITS = 10.0
+
+
+def shape_centres(frames, threshold=32):
+    """Centre (x, y) in pixels of the bright shape in each frame.
+
+    Args:
+      frames: uint8 `[..., H, W, C]` frames of one shape on black.
+      threshold: pixels whose brightest channel is above this belong to the
+        shape.
+
+    Returns:
+      float `[..., 2]` centres (NaN where no pixel is bright).
+    """
+    frames = np.asarray(frames)
+    weight = (frames.max(axis=-1) > threshold).astype(np.float64)
+    height, width = frames.shape[-3:-1]
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    total = weight.sum(axis=(-2, -1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = (weight * xs).sum(axis=(-2, -1)) / total
+        y = (weight * ys).sum(axis=(-2, -1)) / total
+    return np.stack([x, y], axis=-1)
+
+
+def classify_motion(centres, frame_size, tolerance=0.35):
+    """Which of the 8 directions a track of centres follows, if any.
+
+    Args:
+      centres: `[..., T, 2]` shape centres in pixels over T >= 2 frames.
+      frame_size: H (= W) of the frames, to convert pixels to canvas units.
+      tolerance: largest allowed deviation, in canvas units, of every
+        per-frame step from the direction's exact step.
+
+    Returns:
+      int `[...]`: the index into `DIRECTIONS` of the direction that every
+      step matches at the right speed, or -1 if none does.
+    """
+    steps = np.diff(np.asarray(centres, np.float64), axis=-2)
+    steps *= _CANVAS_UNITS / frame_size  # pixels -> canvas units
+    directions = np.asarray(DIRECTIONS, np.float64)
+    # Deviation of each step from each direction: [..., T-1, 8].
+    deviation = np.linalg.norm(steps[..., np.newaxis, :] - directions, axis=-1)
+    worst = np.nanmax(np.where(np.isnan(deviation), np.inf, deviation),
+                      axis=-2)
+    best = np.argmin(worst, axis=-1)
+    ok = np.take_along_axis(worst, best[..., np.newaxis], -1)[..., 0] <= tolerance
+    return np.where(ok, best, -1)
