@@ -124,12 +124,14 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           context: tuple over levels of `[N, K, h, w, c]`.
           num_frames: T, a Python int.
           temperature: multiplies every scale.
-          seed: a stateless seed (shape [2] int tensor) or an int.
+          seed: a stateless seed (shape [2] int tensor), an int (the
+            stateless seed `(0, seed)`: the same int gives the same draw), or
+            None (fresh randomness).
 
         Returns:
           tuple over levels of `[N, T, h, w, c]`.
         """
-        seed = tfp.random.sanitize_seed(seed)
+        seed = stateless_seed(seed)
         num_levels = self.num_levels
         windows = tuple(_last_window(c, self.num_cond_frames) for c in context)
         frames = tuple(tf.TensorArray(c.dtype, size=num_frames)
@@ -158,6 +160,17 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         _, _, frames = tf.while_loop(
             lambda t, *_: t < num_frames, step, (0, windows, frames))
         return tuple(tf.transpose(f.stack(), [1, 0, 2, 3, 4]) for f in frames)
+
+
+def stateless_seed(seed):
+    """An int32[2] stateless seed; an int n is read as (0, n).
+
+    TFP would treat an int as a stateful seed, whose draws change from call to
+    call; here the same int always gives the same futures.
+    """
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        seed = (0, seed)
+    return tfp.random.sanitize_seed(seed)
 
 
 def _normal_log_prob(z, mean, log_scale, temperature):

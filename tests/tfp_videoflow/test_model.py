@@ -1,0 +1,178 @@
+"""VideoFlowModel: Keras fit / evaluate / predict / save, and bad input."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_videoflow as vf
+from tests.tfp_videoflow.conftest import TINY, bin_values, moving_squares
+
+SEED = (4, 2)
+
+
+def test_bits_per_pixel_is_the_distributions(tiny_model, tiny_videos):
+    k, t = tiny_model.num_context_frames, tiny_model.num_target_frames
+    bits = tiny_model.bits_per_pixel(tiny_videos, seed=SEED)
+    noise = tf.random.stateless_uniform(tiny_videos[:, k:k + t].shape, SEED)
+    target = vf.dequantization.dequantize(tiny_videos[:, k:k + t], 5, noise)
+    log_prob = tiny_model(tiny_videos[:, :k]).log_prob(target)
+    np.testing.assert_allclose(
+        bits, -log_prob / (np.log(2.0) * t * 8 * 8 * 3), rtol=1e-5)
+    assert bits.shape == (len(tiny_videos),)
+
+
+def test_fit_lowers_bits_per_pixel(tiny_videos):
+    model = vf.VideoFlowModel(**TINY)
+    videos = moving_squares(32, 6, 8, seed=5)
+    model.initialize(videos[:16])
+    before = float(np.mean(model.bits_per_pixel(tiny_videos, seed=SEED)))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    history = model.fit(videos, batch_size=8, epochs=6, verbose=0)
+    after = float(np.mean(model.bits_per_pixel(tiny_videos, seed=SEED)))
+    assert set(history.history) == {"loss", "bits_per_pixel"}
+    assert after < before - 0.3, (before, after)
+    result = model.evaluate(tf.data.Dataset.from_tensor_slices(
+        tiny_videos).batch(3), return_dict=True, verbose=0)
+    assert result["bits_per_pixel"] == pytest.approx(result["loss"])
+    assert abs(result["bits_per_pixel"] - after) < 0.2
+
+
+def test_fit_takes_random_windows_of_long_videos():
+    model = vf.VideoFlowModel(**{**TINY, "train_target_frames": 1})
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(moving_squares(4, 9, 8, seed=6), batch_size=4,
+                        epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    # Evaluation needs K + T frames; a 3-frame video is too short.
+    with pytest.raises(ValueError, match="frames"):
+        model.evaluate(moving_squares(2, 3, 8, seed=6), verbose=0)
+
+
+def test_initialization_is_deterministic_under_a_seed(tiny_videos):
+    def initialized(seed):
+        model = vf.VideoFlowModel(**{**TINY, "seed": seed})
+        model.initialize(tiny_videos)
+        return [v.numpy() for v in model.weights]
+
+    first, again, other = initialized(1), initialized(1), initialized(2)
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(a.shape == c.shape and not np.array_equal(a, c)
+               for a, c in zip(first, other))
+
+
+def test_save_and_load_restore_the_same_log_prob(tiny_model, tiny_videos,
+                                                 tmp_path):
+    tiny_model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    tiny_model.fit(tiny_videos, batch_size=3, epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    tiny_model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, vf.VideoFlowModel)
+    assert loaded.get_config() == tiny_model.get_config()
+    np.testing.assert_array_equal(loaded.bits_per_pixel(tiny_videos, SEED),
+                                  tiny_model.bits_per_pixel(tiny_videos, SEED))
+    assert int(loaded.optimizer.iterations) == 2
+    # Weight checkpoints too.
+    weights = tmp_path / "model.weights.h5"
+    tiny_model.save_weights(weights)
+    fresh = vf.VideoFlowModel(**TINY)
+    fresh.load_weights(weights)
+    np.testing.assert_array_equal(fresh.bits_per_pixel(tiny_videos, SEED),
+                                  tiny_model.bits_per_pixel(tiny_videos, SEED))
+
+
+def test_get_config_round_trips():
+    model = vf.VideoFlowModel.from_preset("small", steps_per_level=1,
+                                          coupling_width=8, prior_width=8)
+    clone = vf.VideoFlowModel.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert len(clone.weights) == len(model.weights)
+
+
+def test_predict_returns_uint8_futures(tiny_model, tiny_videos):
+    context = tiny_videos[:3, :2]
+    frames = tiny_model.predict(context, verbose=0)
+    assert frames.dtype == np.uint8 and frames.shape == (3, 3, 8, 8, 3)
+    # At 5 bits every value is a multiple of 8.
+    assert np.all(frames % 8 == 0)
+    futures = tiny_model.sample_future(context, num_samples=4, num_frames=5,
+                                       temperature=0.7, seed=SEED)
+    assert futures.shape == (4, 3, 5, 8, 8, 3)
+    again = tiny_model.sample_future(context, num_samples=4, num_frames=5,
+                                     temperature=0.7, seed=SEED)
+    np.testing.assert_array_equal(futures, again)
+    many = vf.VideoFlowModel(**{**TINY, "num_samples": 2})
+    assert many.predict(context, verbose=0).shape == (3, 2, 3, 8, 8, 3)
+
+
+def test_xla_gives_the_eager_numbers(tiny_model, tiny_videos):
+    # The target is fixed outside: stateless random ops may pick another
+    # algorithm under XLA, so noise drawn inside would differ.
+    context = tiny_videos[:, :2]
+    target = bin_values(tiny_videos[:, 2:5], 5, seed=3)
+
+    def densities(context, target):
+        dist = tiny_model(context)
+        return dist.log_prob(target), dist.distribution.log_prob(
+            dist.bijector.inverse(target))
+
+    eager = densities(context, target)
+    compiled = tf.function(densities, jit_compile=True)(context,
+                                                                  target)
+    for a, b in zip(compiled, eager):
+        np.testing.assert_allclose(a, b, rtol=1e-4)
+
+
+def test_fit_with_jit_compile(tiny_videos):
+    model = vf.VideoFlowModel(**{**TINY, "gradient_clip_norm": 1.0})
+    model.initialize(tiny_videos)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
+    history = model.fit(tiny_videos, batch_size=3, epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+@pytest.mark.parametrize("videos, message", [
+    (np.zeros((2, 6, 8, 8, 3), np.float32), "uint8"),
+    (np.zeros((2, 6, 8, 8), np.uint8), "shape"),
+    (np.zeros((2, 6, 16, 16, 3), np.uint8), "frames of shape"),
+    (np.zeros((2, 4, 8, 8, 3), np.uint8), "frames"),
+])
+def test_bad_videos(tiny_model, videos, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_model.bits_per_pixel(videos)
+    tiny_model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match=message):
+        tiny_model.fit(videos, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(num_context_frames=0), "num_context_frames"),
+    (dict(num_bits=9), "num_bits"),
+    (dict(temperature=0.0), "temperature"),
+    (dict(dynamics="lstm"), "dynamics"),
+    (dict(frame_shape=(10, 10, 3)), "divisible"),
+])
+def test_bad_model_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        vf.VideoFlowModel(**{**TINY, **kwargs})
+
+
+def test_conv3d_dynamics_beat_independent_frames():
+    # Still textured backgrounds with a moving square: the past predicts
+    # most of every frame, so the 3-D conv prior (which copies it through
+    # the latent skip) must end clearly below per-frame Glow.
+    videos = moving_squares(256, 5, 8, seed=11, textured=True)
+    test = moving_squares(32, 5, 8, seed=12, textured=True)
+    bits = {}
+    for dynamics in ("conv3d", "none"):
+        model = vf.VideoFlowModel(**{
+            **TINY, "dynamics": dynamics, "train_target_frames": 1,
+            "coupling_width": 16, "prior_width": 16, "latent_skip": True})
+        model.initialize(videos[:32])
+        model.compile(optimizer=keras.optimizers.Adam(3e-3))
+        model.fit(tf.data.Dataset.from_tensor_slices(videos).repeat().batch(
+            16), steps_per_epoch=120, epochs=1, verbose=0)
+        bits[dynamics] = float(np.mean(model.bits_per_pixel(test, SEED)))
+    assert bits["conv3d"] < bits["none"] - 0.5, bits

@@ -1,0 +1,131 @@
+"""VideoFlow as a TFP distribution: shapes, sampling, density, variables."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.tfp_videoflow.conftest import bin_values, moving_squares
+
+
+def _context(model, batch_shape, seed=0):
+    k = model.num_context_frames
+    videos = moving_squares(int(np.prod(batch_shape)), k, 8, seed)
+    return videos.reshape(tuple(batch_shape) + videos.shape[1:])
+
+
+@pytest.mark.parametrize("batch_shape", [(1,), (3,), (2, 2)])
+@pytest.mark.parametrize("num_frames", [1, 3])
+def test_shapes(tiny_model, batch_shape, num_frames):
+    dist = tiny_model(_context(tiny_model, batch_shape),
+                      num_target_frames=num_frames)
+    assert dist.batch_shape == batch_shape
+    assert dist.event_shape == (num_frames, 8, 8, 3)
+    draws = dist.sample(2, seed=1)
+    assert draws.shape == (2, *batch_shape, num_frames, 8, 8, 3)
+    log_prob = dist.log_prob(draws)
+    assert log_prob.shape == (2, *batch_shape)
+    assert np.all(np.isfinite(log_prob))
+    assert dist.log_prob_per_frame(draws[0]).shape == (*batch_shape,
+                                                        num_frames)
+
+
+def test_seeded_sampling_is_reproducible(tiny_model):
+    dist = tiny_model(_context(tiny_model, (2,)))
+    first, again = dist.sample(3, seed=7), dist.sample(3, seed=7)
+    np.testing.assert_array_equal(first, again)
+    stateless = dist.sample(3, seed=(0, 7))
+    np.testing.assert_array_equal(first, stateless)
+    other = dist.sample(3, seed=8)
+    assert np.abs(first - other).max() > 0.1
+    # The three futures of one context differ from each other.
+    assert np.abs(first[0] - first[1]).max() > 0.1
+
+
+def test_log_prob_of_a_sample_is_base_log_prob_minus_forward_log_det(
+        tiny_model):
+    dist = tiny_model(_context(tiny_model, (2,)), num_target_frames=2)
+    latents = dist.distribution.sample(4, seed=3)
+    frames = dist.bijector.forward(latents)
+    np.testing.assert_array_equal(frames, dist.sample(4, seed=3))
+    expected = (dist.distribution.log_prob(latents)
+                - tf.reduce_sum(dist.bijector.forward_log_det_jacobian(
+                    latents), axis=-1))
+    log_prob = dist.log_prob(tf.identity(frames))
+    assert np.all(np.isfinite(log_prob))
+    np.testing.assert_allclose(log_prob, expected, rtol=1e-4)
+
+
+def test_per_frame_log_prob_sums_to_log_prob(tiny_model, tiny_videos):
+    k = tiny_model.num_context_frames
+    dist = tiny_model(tiny_videos[:, :k])
+    target = bin_values(tiny_videos[:, k:k + 3], 5, seed=0)
+    per_frame = dist.log_prob_per_frame(target)
+    np.testing.assert_allclose(tf.reduce_sum(per_frame, -1),
+                               dist.log_prob(target), rtol=1e-5)
+    bits = dist.bits_per_pixel(target)
+    np.testing.assert_allclose(
+        bits, -dist.log_prob(target) / (np.log(2) * 3 * 8 * 8 * 3), rtol=1e-6)
+
+
+def test_temperature_reaches_log_prob_and_sample(tiny_model):
+    context = _context(tiny_model, (1,))
+    cold, warm = (tiny_model(context, temperature=t) for t in (0.5, 1.0))
+    cold_draws, warm_draws = cold.sample(8, seed=2), warm.sample(8, seed=2)
+    assert float(tf.math.reduce_std(cold_draws)) < float(
+        tf.math.reduce_std(warm_draws))
+    assert not np.allclose(cold.log_prob(warm_draws),
+                           warm.log_prob(warm_draws))
+
+
+def test_trainable_variables_are_the_models(tiny_model):
+    dist = tiny_model(_context(tiny_model, (1,)))
+    from_model = {id(v) for v in tiny_model.trainable_variables}
+    from_dist = {id(v) for v in dist.trainable_variables}
+    assert from_model == from_dist
+    assert len(dist.trainable_variables) == len(tiny_model.trainable_variables)
+
+
+def test_a_gradient_tape_loop_trains_the_distribution(tiny_model,
+                                                      tiny_videos):
+    k = tiny_model.num_context_frames
+    context = tiny_videos[:, :k]
+    target = bin_values(tiny_videos[:, k:k + 3], 5, seed=1)
+    variables = tiny_model(context).trainable_variables
+    moments = [tf.zeros_like(v) for v in variables]
+
+    def loss():
+        return -tf.reduce_mean(tiny_model(context).log_prob(target))
+
+    before = float(loss())
+    for _ in range(30):
+        with tf.GradientTape() as tape:
+            value = loss()
+        grads = tape.gradient(value, variables)
+        assert all(g is not None for g in grads)
+        for i, (v, g) in enumerate(zip(variables, grads)):
+            # Sign-momentum descent: no Keras, no optimizer library.
+            moments[i] = 0.9 * moments[i] + 0.1 * g
+            v.assign_sub(3e-3 * tf.sign(moments[i]))
+    after = float(loss())
+    assert after < before - 0.05 * abs(before), (before, after)
+
+
+@pytest.mark.parametrize("frames, message", [
+    (np.zeros((1, 2, 8, 8, 3), np.float32), "target frames"),
+    (np.zeros((1, 3, 8, 4, 3), np.float32), "shape"),
+    (tf.zeros((1, 3, 8, 8, 3), tf.int32), "dtype|float|int32"),
+    (np.full((1, 3, 8, 8, 3), np.nan, np.float32), "NaN|finite"),
+])
+def test_bad_target_frames(tiny_model, frames, message):
+    dist = tiny_model(_context(tiny_model, (1,)))
+    with pytest.raises(ValueError, match=message):
+        dist.log_prob(frames)
+
+
+def test_bad_context(tiny_model):
+    with pytest.raises(ValueError, match="shape"):
+        tiny_model(np.zeros((1, 2, 16, 16, 3), np.uint8))
+    with pytest.raises(ValueError, match="uint8|float"):
+        tiny_model(np.zeros((1, 2, 8, 8, 3), np.int32))
+    with pytest.raises(ValueError, match="context frame"):
+        tiny_model(np.zeros((1, 0, 8, 8, 3), np.uint8))
