@@ -13,6 +13,9 @@ INSTALL_REQUIRES = [
     "tf-keras>=2.21,<2.22",  # TFP imports it for its Keras-2 layers.
     "keras>=3.10,<4",
     "tensorflow-datasets>=4.9.9,<5",
+    # TFDS needs it to build a data set (our Stochastic Movement builder) but
+    # does not declare it.
+    "importlib_resources>=6",
     "numpy>=1.26,<3",
     "imageio>=2.34,<3",
     "pillow>=10",

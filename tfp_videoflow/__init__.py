@@ -9,6 +9,7 @@ See README.md and the module docstrings.
 """
 
 from bijectors import _keras_backend  # noqa: F401  (selects Keras' TF backend)
+from tfp_videoflow import data
 from tfp_videoflow import dequantization
 from tfp_videoflow import presets
 from tfp_videoflow import priors
@@ -18,5 +19,5 @@ from tfp_videoflow.video_flow import VideoFlow
 
 __all__ = [
     "LatentDynamics", "LatentDynamicsNetwork", "VideoFlow", "VideoFlowModel",
-    "dequantization", "presets", "priors",
+    "data", "dequantization", "presets", "priors",
 ]

@@ -34,8 +34,7 @@ def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
                     f"expects {frame_shape}.")
             videos = data.stochastic_movement(
                 split=split, resolution=frame_shape[0],
-                num_frames=max(num_frames, _GENERATED_FRAMES),
-                num_videos=None if repeat else None, seed=seed)
+                num_frames=max(num_frames, _GENERATED_FRAMES), seed=seed)
         elif source == "bair":
             videos = data.bair(split=split, data_dir=data_dir)
             if tuple(frame_shape) != (64, 64, 3):

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfp_videoflow.data import moving_shapes
+
 
 @dataclasses.dataclass(frozen=True)
 class MeanAndError:
@@ -113,11 +115,7 @@ def evaluate_model(model, videos_dataset, num_samples=8, temperature=None,
 
 
 # ------------------------------------------------ Stochastic Movement motion
-# The 8 directions of Stochastic Movement, (dx, dy) in canvas units per frame
-# (x to the right, y down); diagonals move sqrt(2) units.
-DIRECTIONS = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1),
-              (1, -1))
-_CANVAS_UNITS = 10.0
+DIRECTIONS = moving_shapes.DIRECTIONS
 
 
 def shape_centres(frames, threshold=32):
@@ -156,7 +154,7 @@ def classify_motion(centres, frame_size, tolerance=0.35):
       step matches at the right speed, or -1 if none does.
     """
     steps = np.diff(np.asarray(centres, np.float64), axis=-2)
-    steps *= _CANVAS_UNITS / frame_size  # pixels -> canvas units
+    steps *= moving_shapes.CANVAS_UNITS / frame_size  # pixels -> canvas units
     directions = np.asarray(DIRECTIONS, np.float64)
     # Deviation of each step from each direction: [..., T-1, 8].
     deviation = np.linalg.norm(steps[..., np.newaxis, :] - directions, axis=-1)

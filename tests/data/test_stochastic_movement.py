@@ -1,0 +1,109 @@
+"""Stochastic Movement: the definition, determinism and splits."""
+
+import numpy as np
+import pytest
+
+from tfp_videoflow.data import moving_shapes as sm
+from tfp_videoflow.evaluation import classify_motion, shape_centres
+
+
+def _videos(split="train", num_videos=40, seed=0, **kwargs):
+    dataset = sm.stochastic_movement(split, num_videos=num_videos, seed=seed,
+                                     with_labels=True, **kwargs)
+    videos, labels = zip(*[(v.numpy(), {k: x.numpy() for k, x in l.items()})
+                           for v, l in dataset])
+    return np.stack(videos), labels
+
+
+def _weighted_centres(video):
+    """Intensity-weighted centre (x, y) of each frame, in pixels."""
+    weight = video.max(axis=-1).astype(np.float64)
+    ys, xs = np.mgrid[0:video.shape[1], 0:video.shape[2]] + 0.5
+    total = weight.sum(axis=(1, 2))
+    return np.stack([(weight * xs).sum(axis=(1, 2)) / total,
+                     (weight * ys).sum(axis=(1, 2)) / total], axis=-1)
+
+
+def test_every_direction_moves_one_unit_per_frame():
+    resolution = 64
+    for direction, (dx, dy) in enumerate(sm.DIRECTIONS):
+        params = sm.VideoParams(shape=0, colour=1, direction=direction,
+                                size=1.0)
+        video = sm.render_video(params, resolution, 4)
+        centres = _weighted_centres(video)
+        steps = np.diff(centres, axis=0) * sm.CANVAS_UNITS / resolution
+        np.testing.assert_allclose(steps, [[dx, dy]] * 3, atol=0.02)
+        # Starts at the centre of the canvas.
+        np.testing.assert_allclose(centres[0], [32, 32], atol=0.1)
+        # The evaluation's motion classifier recognises it.
+        assert classify_motion(shape_centres(video), resolution) == direction
+
+
+def test_shapes_have_the_defined_areas():
+    resolution, size = 64, 1.2
+    pixel_area = (sm.CANVAS_UNITS / resolution) ** 2
+    expected = {"circle": np.pi * size ** 2, "square": (2 * size) ** 2,
+                "triangle": np.sqrt(3) / 4 * (2 * size) ** 2}
+    for shape, area in expected.items():
+        params = sm.VideoParams(sm.SHAPES.index(shape), 2, 0, size)
+        frame = sm.render_frame(params, (5.0, 5.0), resolution)
+        red = frame[..., 0].astype(np.float64) / 255.0
+        assert red.sum() * pixel_area == pytest.approx(area, rel=0.02), shape
+        assert frame[..., 1:].max() == 0
+
+
+def test_frames_are_anti_aliased_and_black_elsewhere():
+    video = sm.render_video(sm.VideoParams(0, 0, 1, 1.0), 32, 3)
+    blue = video[..., 2]
+    assert np.any((blue > 0) & (blue < 255))
+    assert video[..., :2].max() == 0
+    assert (blue == 0).mean() > 0.8
+
+
+def test_parameters_cover_their_ranges():
+    videos, labels = _videos(num_videos=200, resolution=16)
+    assert videos.shape == (200, 5, 16, 16, 3) and videos.dtype == np.uint8
+    for key, count in (("shape", 3), ("colour", 6), ("direction", 8)):
+        assert {int(l[key]) for l in labels} == set(range(count)), key
+    sizes = np.array([l["size"] for l in labels])
+    assert sizes.min() >= 0.5 and sizes.max() <= 1.5
+    assert sizes.max() - sizes.min() > 0.8
+
+
+def test_same_seed_same_videos_other_seed_other_videos():
+    first, _ = _videos(seed=3, resolution=16, num_videos=10)
+    again, _ = _videos(seed=3, resolution=16, num_videos=10)
+    other, _ = _videos(seed=4, resolution=16, num_videos=10)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    # Any video can be regenerated alone.
+    params = sm.video_params(3, "train", 7)
+    np.testing.assert_array_equal(sm.render_video(params, 16, 5), first[7])
+
+
+def test_splits_are_disjoint_streams():
+    train = [sm.video_params(0, "train", i) for i in range(300)]
+    test = [sm.video_params(0, "test", i) for i in range(300)]
+    # Sizes are continuous: a shared video would share its exact size.
+    assert not {p.size for p in train} & {p.size for p in test}
+
+
+def test_train_is_endless_and_batches():
+    dataset = sm.stochastic_movement("train", resolution=8, batch_size=4)
+    batches = list(dataset.take(30).as_numpy_iterator())
+    assert len(batches) == 30 and batches[0].shape == (4, 5, 8, 8, 3)
+    test = sm.stochastic_movement("test", resolution=8)
+    assert sum(1 for _ in test) == sm.DEFAULT_NUM_VIDEOS["test"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(split="valid"), "split"),
+    (dict(resolution=2), "resolution"),
+    (dict(num_frames=0), "num_frames"),
+    (dict(num_videos=0), "num_videos"),
+    (dict(seed=-1), "seed"),
+    (dict(batch_size=0), "batch_size"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sm.stochastic_movement(**kwargs)
