@@ -12,6 +12,7 @@ INSTALL_REQUIRES = [
     "tensorflow-probability>=0.25,<0.26",
     "tf-keras>=2.21,<2.22",  # TFP imports it for its Keras-2 layers.
     "keras>=3.10,<4",
+    "tensorboard>=2.20,<3",  # tf.summary's writer (TF no longer brings it).
     "tensorflow-datasets>=4.9.9,<5",
     # TFDS needs it to build a data set (our Stochastic Movement builder) but
     # does not declare it.

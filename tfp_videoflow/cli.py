@@ -35,10 +35,11 @@ def _build_parser():
     train.add_argument("--data-dir", default=None,
                        help="TFDS data directory (for --data bair)")
     train.add_argument("--preset", default="small",
-                       choices=["small", "shapes", "bair"],
+                       choices=["small", "tiny", "shapes", "bair"],
                        help="model configuration: 'small' (32x32, CPU "
-                            "minutes), 'shapes' (paper's Stochastic Movement "
-                            "model), 'bair' (paper's BAIR model; GPU)")
+                            "minutes), 'tiny' (16x16 smoke test, seconds), "
+                            "'shapes' (paper's Stochastic Movement model), "
+                            "'bair' (paper's BAIR model; GPU)")
     train.add_argument("--steps", type=int, default=300,
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,

@@ -14,7 +14,10 @@ K (at their bin centres) and minimises the bits per pixel of the other
 T_train, uniformly dequantized at the model's bit depth. Evaluation does the
 same on the first K + T frames (T = `num_target_frames`). All randomness
 (windows, dequantization noise, samples) comes from the model's seed, through
-a Keras `SeedGenerator` whose state is saved with the model.
+stateless seeds `(seed, n)` where n counts the draws so far. The counter is
+a weight of the model, so it is saved and restored with it: a training run
+resumed from a checkpoint draws exactly the windows and noise that the
+uninterrupted run draws (Keras' own `SeedGenerator` state is not saved).
 """
 
 import keras
@@ -104,8 +107,9 @@ class VideoFlowModel(keras.Model):
             num_cond_frames=num_cond_frames, width=prior_width,
             depth=prior_depth, dilations=prior_dilations,
             latent_skip=latent_skip, seed=seed + 1, name="dynamics")
-        self.seed_generator = keras.random.SeedGenerator(seed,
-                                                         name="seed_generator")
+        self.random_draws = self.add_weight(
+            name="random_draws", shape=(), dtype="int32", initializer="zeros",
+            trainable=False)
         self.bits_per_pixel_tracker = keras.metrics.Mean(name="bits_per_pixel")
         self.built = True
 
@@ -149,6 +153,12 @@ class VideoFlowModel(keras.Model):
                              f"units, got {context.dtype.name}.")
         return tf.cast(context, tf.float32)
 
+    def _next_seed(self):
+        """A new stateless seed `(seed, draws so far)`; counts the draw."""
+        draws = tf.identity(self.random_draws.value)
+        self.random_draws.assign_add(1)
+        return tf.stack([tf.constant(self.seed, tf.int32), draws])
+
     def initialize(self, videos):
         """Data-dependent initialisation of every ActNorm from `videos`.
 
@@ -160,8 +170,8 @@ class VideoFlowModel(keras.Model):
         """
         videos = self._check_videos(videos, 1, "initialize")
         frames = dequantization.dequantize(
-            videos, self.num_bits, keras.random.uniform(
-                tf.shape(videos), seed=self.seed_generator))
+            videos, self.num_bits, tf.random.stateless_uniform(
+                tf.shape(videos), self._next_seed()))
         self.flow.initialize(frames)
 
     # ------------------------------------------------------------- training
@@ -189,7 +199,7 @@ class VideoFlowModel(keras.Model):
         Args:
           videos: uint8 `[B, frames, H, W, C]`, frames >= K + T.
           seed: stateless seed of the dequantization noise (default: the
-            model's seed generator).
+            model's next seed).
 
         Returns:
           `[B]` bits per pixel (upper bounds on the code length at the
@@ -205,8 +215,9 @@ class VideoFlowModel(keras.Model):
         videos = self._check_videos(videos, length, where)
         if random_start:
             num_starts = tf.shape(videos)[1] - length + 1
-            starts = keras.random.randint(
-                tf.shape(videos)[:1], 0, num_starts, seed=self.seed_generator)
+            starts = tf.random.stateless_uniform(
+                tf.shape(videos)[:1], self._next_seed(), minval=0,
+                maxval=num_starts, dtype=tf.int32)
             index = starts[:, tf.newaxis] + tf.range(length)[tf.newaxis]
             videos = tf.gather(videos, index, batch_dims=1)
         else:
@@ -214,8 +225,8 @@ class VideoFlowModel(keras.Model):
         context = videos[:, :self.num_context_frames]
         target = videos[:, self.num_context_frames:length]
         if seed is None:
-            noise = keras.random.uniform(tf.shape(target),
-                                         seed=self.seed_generator)
+            noise = tf.random.stateless_uniform(tf.shape(target),
+                                                self._next_seed())
         else:
             noise = tf.random.stateless_uniform(tf.shape(target), seed)
         dist = self(context, num_target_frames=num_target, temperature=1.0)
@@ -265,7 +276,7 @@ class VideoFlowModel(keras.Model):
           num_samples: futures per context (default: the model's).
           num_frames: frames per future (default: `num_target_frames`).
           temperature: prior temperature (default: the model's).
-          seed: stateless seed; default: the model's seed generator.
+          seed: stateless seed; default: the model's next seed.
 
         Returns:
           uint8 `[num_samples, B, T, H, W, C]`.
@@ -273,7 +284,7 @@ class VideoFlowModel(keras.Model):
         dist = self(context, num_target_frames=num_frames,
                     temperature=temperature)
         if seed is None:
-            seed = tf.cast(self.seed_generator.next(), tf.int32)
+            seed = self._next_seed()
         values = dist.sample(num_samples or self.num_samples, seed=seed)
         return dequantization.quantize(values, self.num_bits)
 

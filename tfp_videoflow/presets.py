@@ -11,6 +11,8 @@
   latent skip).
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
   minutes: same structure, far fewer and narrower layers.
+* "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
+  it learns little.
 """
 
 PRESETS = {
@@ -31,6 +33,12 @@ PRESETS = {
         train_target_frames=1, num_levels=3, steps_per_level=4,
         coupling="additive", coupling_width=64, gated_coupling=False,
         dynamics="conv3d", num_cond_frames=1, prior_width=64, prior_depth=2,
+        latent_skip=False, num_bits=5),
+    "tiny": dict(
+        frame_shape=(16, 16, 3), num_context_frames=1, num_target_frames=2,
+        train_target_frames=1, num_levels=2, steps_per_level=2,
+        coupling="additive", coupling_width=16, gated_coupling=False,
+        dynamics="conv3d", num_cond_frames=1, prior_width=16, prior_depth=1,
         latent_skip=False, num_bits=5),
 }
 

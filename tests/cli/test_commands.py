@@ -1,0 +1,137 @@
+"""The `videoflow` command line, end to end with the tiny preset."""
+
+import json
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+
+from tfp_videoflow import cli
+
+TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
+         "--checkpoint-every", "2", "--learning-rate", "3e-3",
+         "--warmup-steps", "2"]
+
+
+def _weights(path):
+    model = keras.models.load_model(path)
+    return model, [v.numpy() for v in model.weights]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A finished 4-step run, trained without interruption."""
+    out = tmp_path_factory.mktemp("runs") / "whole"
+    assert cli.main(TRAIN + ["--steps", "4", "--out", str(out)]) == 0
+    return out
+
+
+def test_train_writes_the_run_directory(trained_run):
+    assert (trained_run / "model.keras").is_file()
+    assert (trained_run / "checkpoints" / "latest.keras").is_file()
+    assert any((trained_run / "logs").iterdir())
+    settings = json.loads((trained_run / "run.json").read_text())
+    assert settings["preset"] == "tiny" and settings["batch_size"] == 2
+    model = keras.models.load_model(trained_run / "model.keras")
+    assert int(model.optimizer.iterations) == 4
+    # No temporary files left behind.
+    assert not [p for p in trained_run.rglob(".*") if p.is_file()]
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(trained_run, tmp_path):
+    out = tmp_path / "resumed"
+    assert cli.main(TRAIN + ["--steps", "2", "--out", str(out)]) == 0
+    assert cli.main(["train", "--steps", "4", "--resume", "--out",
+                     str(out)]) == 0
+    resumed, resumed_weights = _weights(out / "model.keras")
+    whole, whole_weights = _weights(trained_run / "model.keras")
+    assert len(resumed_weights) == len(whole_weights)
+    for a, b in zip(resumed_weights, whole_weights):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(resumed.optimizer.variables, whole.optimizer.variables):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_evaluate_prints_bits_and_baseline(trained_run, tmp_path, capsys):
+    report = tmp_path / "report.json"
+    assert cli.main(["evaluate", "--model", str(trained_run),
+                     "--num-samples", "2", "--max-videos", "4",
+                     "--batch-size", "2", "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "bits per pixel" in printed and "copy-last-frame" in printed
+    results = json.loads(report.read_text())
+    assert 0 < results["bits_per_pixel"]["mean"] < 8
+    assert results["psnr"]["mean"] > 0
+
+
+def test_sample_writes_gifs_and_a_grid(trained_run, tmp_path):
+    out = tmp_path / "samples"
+    assert cli.main(["sample", "--model", str(trained_run), "--data",
+                     "stochastic_movement", "--num-samples", "3",
+                     "--frames", "4", "--out", str(out)]) == 0
+    gifs = sorted(out.glob("*.gif"))
+    pngs = sorted(out.glob("*.png"))
+    assert gifs and pngs
+    frames = iio.imread(gifs[0], index=None)
+    assert frames.ndim == 4 and len(frames) >= 5  # context + 4 futures
+
+
+def test_sample_from_a_context_file(trained_run, tmp_path):
+    video = np.zeros((3, 16, 16, 3), np.uint8)
+    np.save(tmp_path / "context.npy", video)
+    out = tmp_path / "from_file"
+    assert cli.main(["sample", "--model", str(trained_run), "--context",
+                     str(tmp_path / "context.npy"), "--out", str(out)]) == 0
+    assert list(out.glob("*.gif"))
+    # Wrong resolution: a clear message, exit status 2, nothing written.
+    np.save(tmp_path / "big.npy", np.zeros((3, 32, 32, 3), np.uint8))
+    assert cli.main(["sample", "--model", str(trained_run), "--context",
+                     str(tmp_path / "big.npy"), "--out",
+                     str(tmp_path / "never")]) == 2
+    assert not (tmp_path / "never").exists()
+
+
+def test_bad_input_gives_one_message_and_exit_2(trained_run, tmp_path,
+                                                capsys):
+    cases = [
+        (["train", "--preset", "tiny", "--steps", "1", "--out",
+          str(trained_run)], "already holds another run"),
+        (["train", "--steps", "1", "--resume", "--out",
+          str(tmp_path / "none")], "no run to resume"),
+        (["train", "--preset", "tiny", "--steps", "0", "--out",
+          str(tmp_path / "zero")], "--steps must be >= 1"),
+        (["train", "--preset", "tiny", "--steps", "1", "--data",
+          str(tmp_path / "missing"), "--out", str(tmp_path / "x")],
+         "no such folder"),
+        (["evaluate", "--model", str(tmp_path / "missing")],
+         "no such file"),
+        (["sample", "--model", str(trained_run), "--context",
+          str(tmp_path / "missing.npy"), "--out", str(tmp_path / "s")],
+         "no such file"),
+        (["sample", "--model", str(trained_run), "--data",
+          "stochastic_movement", "--out", str(trained_run)],
+         "not an empty directory"),
+    ]
+    (tmp_path / "notes.txt").write_text("not a model")
+    cases.append((["evaluate", "--model", str(tmp_path / "notes.txt")],
+                  "cannot be read"))
+    for argv, message in cases:
+        assert cli.main(argv) == 2, argv
+        error = capsys.readouterr().err
+        assert message in error, (argv, error)
+        assert error.count("\n") == 1
+    # The existing run is untouched.
+    assert int(keras.models.load_model(
+        trained_run / "model.keras").optimizer.iterations) == 4
+
+
+def test_console_script_help():
+    for module_args in (["-m", "tfp_videoflow", "--help"],
+                        ["-m", "tfp_videoflow", "train", "--help"]):
+        result = subprocess.run([sys.executable, *module_args],
+                                capture_output=True, text=True, check=True)
+        assert "usage: videoflow" in result.stdout
+    assert "--resume" in result.stdout and "--checkpoint-every" in result.stdout
