@@ -61,27 +61,30 @@ class CouplingNetwork(keras.layers.Layer):
         self.width = int(width)
         self.gated = bool(gated)
         self.seed = int(seed)
-        dtype = self.dtype_policy
-        normal = keras.initializers.RandomNormal
-        self.conv_in = EdgeAwareConv2D(
-            self.width, 3, normal(stddev=0.05, seed=self.seed), use_bias=False,
-            dtype=dtype, name="conv_in")
-        self.norm_in = actnorm.ActNormLayer(self.width, dtype=dtype,
-                                            name="norm_in")
-        hidden_filters = 2 * self.width if self.gated else self.width
-        self.conv_hidden = keras.layers.Conv2D(
-            hidden_filters, 1, use_bias=False,
-            kernel_initializer=normal(stddev=0.05, seed=self.seed + 1),
-            dtype=dtype, name="conv_hidden")
-        self.norm_hidden = actnorm.ActNormLayer(hidden_filters, dtype=dtype,
-                                                name="norm_hidden")
-        self.conv_out = EdgeAwareConv2D(
-            self.out_channels, 3, "zeros", dtype=dtype, name="conv_out")
-        # Every shape is known here, so build now: the weights then exist
-        # before the first call, as TFP and checkpoint loading expect.
-        self.conv_in.build((None, None, None, self.in_channels))
-        self.conv_hidden.build((None, None, None, self.width))
-        self.conv_out.build((None, None, None, self.width))
+        # Created in this layer's name scope so that weight paths are
+        # unique ("<coupling>/conv_in/kernel"), as checkpoints expect.
+        with keras.name_scope(self.name, caller=self):
+            dtype = self.dtype_policy
+            normal = keras.initializers.RandomNormal
+            self.conv_in = EdgeAwareConv2D(
+                self.width, 3, normal(stddev=0.05, seed=self.seed),
+                use_bias=False, dtype=dtype, name="conv_in")
+            self.norm_in = actnorm.ActNormLayer(self.width, dtype=dtype,
+                                                name="norm_in")
+            hidden_filters = 2 * self.width if self.gated else self.width
+            self.conv_hidden = keras.layers.Conv2D(
+                hidden_filters, 1, use_bias=False,
+                kernel_initializer=normal(stddev=0.05, seed=self.seed + 1),
+                dtype=dtype, name="conv_hidden")
+            self.norm_hidden = actnorm.ActNormLayer(
+                hidden_filters, dtype=dtype, name="norm_hidden")
+            self.conv_out = EdgeAwareConv2D(
+                self.out_channels, 3, "zeros", dtype=dtype, name="conv_out")
+            # Every shape is known here, so build now: the weights then exist
+            # before the first call, as TFP and checkpoint loading expect.
+            self.conv_in.build((None, None, None, self.in_channels))
+            self.conv_hidden.build((None, None, None, self.width))
+            self.conv_out.build((None, None, None, self.width))
         self.built = True
 
     def call(self, x):

@@ -173,13 +173,28 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
         return h, log_det
 
     # ------------------------------------------------- structured latent side
-    def _check_latents(self, latents, direction):
-        where = f"{self.name}.{direction}"
+    def _check_structure(self, latents, where):
         if not isinstance(latents, (tuple, list)) or \
                 len(latents) != self.num_levels:
             raise ValueError(
                 f"{where}: expected a tuple of {self.num_levels} latents "
-                f"shaped {self._latent_shapes}, got {type(latents).__name__}.")
+                f"shaped {self._latent_shapes}, got {_describe(latents)}.")
+
+    # TFP matches the structure before our checks run: check it first, so a
+    # wrong structure gets a clear message rather than a nest TypeError.
+    def forward(self, x, name="forward", **kwargs):
+        self._check_structure(x, f"{self.name}.forward")
+        return super().forward(x, name=name, **kwargs)
+
+    def forward_log_det_jacobian(self, x, event_ndims=None,
+                                 name="forward_log_det_jacobian", **kwargs):
+        self._check_structure(x, f"{self.name}.forward_log_det_jacobian")
+        return super().forward_log_det_jacobian(x, event_ndims, name=name,
+                                                **kwargs)
+
+    def _check_latents(self, latents, direction):
+        where = f"{self.name}.{direction}"
+        self._check_structure(latents, where)
         latents = tuple(
             flow_bijector.check_image(z, shape, self.flow_dtype,
                                       f"{where} (level {level})")
@@ -217,6 +232,12 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
 
     def _forward_event_shape_tensor(self, shapes):
         return tf.concat([shapes[0][:-3], self._frame_shape], 0)
+
+
+def _describe(value):
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def _latent_shapes(frame_shape, num_levels):

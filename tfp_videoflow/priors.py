@@ -60,10 +60,11 @@ class _CoarserHead(keras.layers.Layer):
 
     def __init__(self, coarser_channels, channels, **kwargs):
         super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(
-            2 * channels, 3, padding="same", kernel_initializer="zeros",
-            dtype=self.dtype_policy, name="conv")
-        self.conv.build((None, None, None, coarser_channels))
+        with keras.name_scope(self.name, caller=self):
+            self.conv = keras.layers.Conv2D(
+                2 * channels, 3, padding="same", kernel_initializer="zeros",
+                dtype=self.dtype_policy, name="conv")
+            self.conv.build((None, None, None, coarser_channels))
         self.built = True
 
     def call(self, coarser):
@@ -79,11 +80,12 @@ class IndependentPrior(LevelPrior):
                                     initializer="zeros")
         self.raw_log_scale = self.add_weight(
             name="raw_log_scale", shape=self.latent_shape, initializer="zeros")
-        self.coarser_head = (None if coarser_channels is None else
-                             _CoarserHead(coarser_channels,
-                                          self.latent_shape[-1],
-                                          dtype=self.dtype_policy,
-                                          name="coarser_head"))
+        with keras.name_scope(self.name, caller=self):
+            self.coarser_head = (None if coarser_channels is None else
+                                 _CoarserHead(coarser_channels,
+                                              self.latent_shape[-1],
+                                              dtype=self.dtype_policy,
+                                              name="coarser_head"))
         self.built = True
 
     def _base(self, history):
@@ -126,12 +128,13 @@ class _CausalConv3D(keras.layers.Layer):
         pad_h, pad_w = (kh - 1) * spatial_dilation, (kw - 1) * spatial_dilation
         self.paddings = [[0, 0], [kt - 1, 0], [pad_h // 2, pad_h - pad_h // 2],
                          [pad_w // 2, pad_w - pad_w // 2], [0, 0]]
-        self.conv = keras.layers.Conv3D(
-            filters, kernel_size, padding="valid",
-            dilation_rate=(1, spatial_dilation, spatial_dilation),
-            kernel_initializer=kernel_initializer, dtype=self.dtype_policy,
-            name="conv")
-        self.conv.build((None, None, None, None, in_channels))
+        with keras.name_scope(self.name, caller=self):
+            self.conv = keras.layers.Conv3D(
+                filters, kernel_size, padding="valid",
+                dilation_rate=(1, spatial_dilation, spatial_dilation),
+                kernel_initializer=kernel_initializer, dtype=self.dtype_policy,
+                name="conv")
+            self.conv.build((None, None, None, None, in_channels))
         self.built = True
 
     def call(self, x):
@@ -144,21 +147,23 @@ class _ResidualBlock(keras.layers.Layer):
     def __init__(self, width, dilations, seed, **kwargs):
         super().__init__(**kwargs)
         dtype = self.dtype_policy
-        self.norm = keras.layers.LayerNormalization(dtype=dtype, name="norm")
-        self.norm.build((None, None, None, None, width))
-        branch_width = -(-width // len(dilations))  # ceil
-        self.branches = [
-            _CausalConv3D(branch_width, width, spatial_dilation=d,
-                          kernel_initializer=keras.initializers.GlorotUniform(
-                              seed=seed + i),
-                          dtype=dtype, name=f"branch_d{d}")
-            for i, d in enumerate(dilations)]
-        self.gate = keras.layers.Conv3D(
-            2 * width, 1, dtype=dtype, name="gate",
-            kernel_initializer=keras.initializers.GlorotUniform(
-                seed=seed + len(dilations)))
-        self.gate.build((None, None, None, None,
-                         branch_width * len(dilations)))
+        with keras.name_scope(self.name, caller=self):
+            self.norm = keras.layers.LayerNormalization(dtype=dtype,
+                                                        name="norm")
+            self.norm.build((None, None, None, None, width))
+            branch_width = -(-width // len(dilations))  # ceil
+            glorot = keras.initializers.GlorotUniform
+            self.branches = [
+                _CausalConv3D(branch_width, width, spatial_dilation=d,
+                              kernel_initializer=glorot(seed=seed + i),
+                              dtype=dtype, name=f"branch_d{d}")
+                for i, d in enumerate(dilations)]
+            self.gate = keras.layers.Conv3D(
+                2 * width, 1, dtype=dtype, name="gate",
+                kernel_initializer=keras.initializers.GlorotUniform(
+                    seed=seed + len(dilations)))
+            self.gate.build((None, None, None, None,
+                             branch_width * len(dilations)))
         self.built = True
 
     def call(self, x):
@@ -183,19 +188,20 @@ class Conv3DPrior(LevelPrior):
         channels = self.latent_shape[-1]
         # Inputs: history, "missing" indicator, coarser level tiled over time.
         in_channels = channels + 1 + (self.coarser_channels or 0)
-        self.conv_in = _CausalConv3D(
-            self.width, in_channels,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-            dtype=dtype, name="conv_in")
-        self.blocks = [
-            _ResidualBlock(self.width, self.dilations,
-                           seed=seed + 10 * (i + 1), dtype=dtype,
-                           name=f"block{i}")
-            for i in range(self.depth)]
-        self.conv_out = keras.layers.Conv2D(
-            2 * channels, 3, padding="same", kernel_initializer="zeros",
-            dtype=dtype, name="conv_out")
-        self.conv_out.build((None, None, None, self.width))
+        with keras.name_scope(self.name, caller=self):
+            self.conv_in = _CausalConv3D(
+                self.width, in_channels,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                dtype=dtype, name="conv_in")
+            self.blocks = [
+                _ResidualBlock(self.width, self.dilations,
+                               seed=seed + 10 * (i + 1), dtype=dtype,
+                               name=f"block{i}")
+                for i in range(self.depth)]
+            self.conv_out = keras.layers.Conv2D(
+                2 * channels, 3, padding="same", kernel_initializer="zeros",
+                dtype=dtype, name="conv_out")
+            self.conv_out.build((None, None, None, self.width))
         self.built = True
 
     def call(self, history, missing, coarser=None):

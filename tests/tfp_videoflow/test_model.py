@@ -176,3 +176,11 @@ def test_conv3d_dynamics_beat_independent_frames():
             16), steps_per_epoch=120, epochs=1, verbose=0)
         bits[dynamics] = float(np.mean(model.bits_per_pixel(test, SEED)))
     assert bits["conv3d"] < bits["none"] - 0.5, bits
+
+
+@pytest.mark.parametrize("dynamics", ["conv3d", "pointwise", "none"])
+def test_weight_paths_are_unique(dynamics):
+    # Checkpoint readers and TensorBoard identify weights by their paths.
+    model = vf.VideoFlowModel(**{**TINY, "dynamics": dynamics})
+    paths = [v.path for v in model.weights]
+    assert len(set(paths)) == len(paths)
