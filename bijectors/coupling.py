@@ -28,7 +28,17 @@ from bijectors import flow_bijector
 
 
 class EdgeAwareConv2D(keras.layers.Layer):
-    """A 'same'-size convolution that is told where the zero padding is."""
+    """A 'same'-size convolution that is told where the zero padding is.
+
+    It computes conv(concat(pad(x), m)) for the mask m that is 1 in the
+    padding and 0 inside, with the kernel K = [K_x, K_m] stored as one
+    convolution. Since m is the same for every example, the sum is split:
+
+        conv_same(x, K_x) + conv_valid(m, K_m)
+
+    and the second term is one [H, W, filters] map, computed once per call
+    for the whole batch: no padded copy of x and no concatenation.
+    """
 
     def __init__(self, filters, kernel_size, kernel_initializer, use_bias=True,
                  **kwargs):
@@ -44,10 +54,14 @@ class EdgeAwareConv2D(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        paddings = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
-        is_padding = tf.pad(tf.zeros_like(x[..., :1]), paddings,
-                            constant_values=1)
-        return self.conv(tf.concat([tf.pad(x, paddings), is_padding], -1))
+        kernel = tf.convert_to_tensor(self.conv.kernel)
+        y = tf.nn.conv2d(x, kernel[:, :, :-1], strides=1, padding="SAME")
+        pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
+        mask = tf.pad(tf.zeros_like(x[:1, :, :, :1]), pad, constant_values=1)
+        y += tf.nn.conv2d(mask, kernel[:, :, -1:], strides=1, padding="VALID")
+        if self.conv.use_bias:
+            y += tf.convert_to_tensor(self.conv.bias)
+        return y
 
 
 class CouplingNetwork(keras.layers.Layer):

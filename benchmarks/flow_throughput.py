@@ -1,0 +1,218 @@
+"""Our MultiScaleFlow against tfp.bijectors.Glow: training, sampling, memory.
+
+Both flows get the same frame shape, levels L, steps per level K and coupling
+width, affine coupling, ActNorm initialised from a first batch, and a
+standard-normal prior over their latents; tfb.Glow's exit networks are set
+to the identity so that it splits half the channels per level like ours.
+
+* training: frames/s of one step (negative log-likelihood, gradient of every
+  trainable weight, an SGD update), in a `tf.function`.
+* sampling: frames/s of drawing latents and running latent -> frame.
+* memory: peak resident set size of a process that only builds, trains and
+  samples that one flow (each flow runs in its own child process).
+
+    python benchmarks/flow_throughput.py                # both configurations
+    python benchmarks/flow_throughput.py --quick        # a smoke run
+    python benchmarks/flow_throughput.py --out benchmarks/results/flow.md
+
+Ratios are ours / tfb.Glow; > 1 means ours is faster (or uses more memory,
+for the memory ratio).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CONFIGS = {  # name: (frame shape, levels, steps per level, batch)
+    "32x32": ((32, 32, 3), 3, 8, 16),
+    "64x64": ((64, 64, 3), 3, 8, 8),
+}
+
+
+def _median_seconds(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _build(kind, frame_shape, levels, steps, width):
+    """(log_prob(frames), sample(n), trainable variables) of one flow."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    import tensorflow_probability as tfp  # pylint: disable=import-outside-toplevel
+    tfb, tfd = tfp.bijectors, tfp.distributions
+    if kind == "ours":
+        from bijectors import MultiScaleFlow  # pylint: disable=import-outside-toplevel
+        flow = MultiScaleFlow(frame_shape, num_levels=levels,
+                              steps_per_level=steps, coupling="affine",
+                              coupling_width=width, seed=0)
+
+        def log_prob(frames):
+            latents, ildj = flow.inverse_and_log_det(frames)
+            return ildj + sum(
+                tf.reduce_sum(tfd.Normal(0.0, 1.0).log_prob(z), [1, 2, 3])
+                for z in latents)
+
+        def sample(n):
+            latents = tuple(tf.random.normal((n, *s))
+                            for s in flow.latent_shapes)
+            return flow.forward(latents)
+
+        return log_prob, sample, flow.trainable_variables
+    glow = tfb.Glow(
+        output_shape=frame_shape, num_glow_blocks=levels,
+        num_steps_per_block=steps,
+        coupling_bijector_fn=lambda shape: tfb.GlowDefaultNetwork(
+            shape, num_hidden=width),
+        # Exit "networks" that return the identity: plain splits, as ours.
+        exit_bijector_fn=lambda shape, output_chan: (
+            lambda inputs: tfb.Identity()),
+        seed=0)
+    size = int(np.prod(frame_shape))
+    dist = tfd.TransformedDistribution(
+        tfd.Sample(tfd.Normal(0.0, 1.0), [size]), glow)
+    # Build its variables (and run ActNorm's data init) with one pass.
+    dist.log_prob(tf.random.normal((2, *frame_shape)))
+    return dist.log_prob, dist.sample, glow.trainable_variables
+
+
+def measure(kind, config, width, repeats):
+    """Runs in a child process: one flow's throughput and peak memory."""
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    frame_shape, levels, steps, batch = CONFIGS[config]
+    log_prob, sample, variables = _build(kind, frame_shape, levels, steps,
+                                         width)
+    frames = tf.random.stateless_uniform((batch, *frame_shape), (1, 2),
+                                         0.0, 256.0)
+    # ActNorm data-dependent initialisation on a first batch (both flows).
+    log_prob(frames)
+
+    @tf.function
+    def train_step():
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_mean(log_prob(frames))
+        gradients = tape.gradient(loss, variables)
+        for v, g in zip(variables, gradients):
+            v.assign_sub(1e-6 * g)
+        return loss
+
+    @tf.function
+    def draw():
+        return sample(batch)
+
+    for _ in range(2):  # trace and warm up
+        train_step()
+        draw()
+    train_seconds = _median_seconds(lambda: train_step().numpy(), repeats)
+    sample_seconds = _median_seconds(lambda: draw().numpy(), repeats)
+    return {
+        "kind": kind, "config": config, "batch": batch,
+        "weights": int(sum(np.prod(v.shape) for v in variables)),
+        "train_frames_per_s": batch / train_seconds,
+        "sample_frames_per_s": batch / sample_seconds,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        / 1024,
+    }
+
+
+def _child(args):
+    result = measure(args.only, args.config, args.width, args.repeats)
+    print("RESULT " + json.dumps(result))
+
+
+def _run_child(kind, config, args):
+    command = [sys.executable, __file__, "--only", kind, "--config", config,
+               "--width", str(args.width), "--repeats", str(args.repeats)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    output = subprocess.run(command, capture_output=True, text=True, env=env,
+                            check=False)
+    for line in output.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise RuntimeError(f"{kind} {config} failed:\n{output.stderr[-3000:]}")
+
+
+def _table(rows, args, seconds):
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    lines = [
+        f"Command: `python benchmarks/flow_throughput.py "
+        f"{' '.join(args.argv)}`".replace("  ", " ").replace(" `", "`"),
+        f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; "
+        f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min. "
+        f"Coupling width {args.width}, affine coupling, median of "
+        f"{args.repeats} steps.",
+        "",
+        "| config | flow | weights | train frames/s | sample frames/s | "
+        "peak RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for config in args.configs:
+        ours, glow = rows[config]
+        for row, name in ((ours, "ours (MultiScaleFlow)"),
+                          (glow, "tfb.Glow")):
+            lines.append(
+                f"| {config} L3 K8, batch {row['batch']} | {name} | "
+                f"{row['weights']:,} | {row['train_frames_per_s']:.1f} | "
+                f"{row['sample_frames_per_s']:.1f} | "
+                f"{row['peak_rss_mib']:.0f} |")
+        train = ours["train_frames_per_s"] / glow["train_frames_per_s"]
+        draw = ours["sample_frames_per_s"] / glow["sample_frames_per_s"]
+        memory = ours["peak_rss_mib"] / glow["peak_rss_mib"]
+        lines.append(f"| {config} | **ratio ours / Glow** | "
+                     f"{ours['weights'] / glow['weights']:.2f} | "
+                     f"**{train:.2f}** | **{draw:.2f}** | {memory:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS),
+                        choices=list(CONFIGS))
+    parser.add_argument("--width", type=int, default=128,
+                        help="coupling width (the paper uses 512)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="32x32 only, width 16, 2 repeats")
+    parser.add_argument("--out", default=None,
+                        help="also write the markdown table here")
+    parser.add_argument("--only", choices=["ours", "glow"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv
+    if args.only:
+        return _child(args)
+    if args.quick:
+        args.configs, args.width, args.repeats = ["32x32"], 16, 2
+    start = time.perf_counter()
+    rows = {config: (_run_child("ours", config, args),
+                     _run_child("glow", config, args))
+            for config in args.configs}
+    table = _table(rows, args, time.perf_counter() - start)
+    print(table)
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(table)
+        os.replace(tmp, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    sys.exit(main())
