@@ -148,8 +148,8 @@ def _table(rows, args, seconds):
                 pathlib.Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown CPU")
     lines = [
-        f"Command: `python benchmarks/flow_throughput.py "
-        f"{' '.join(args.argv)}`".replace("  ", " ").replace(" `", "`"),
+        "Command: `" + " ".join(["python benchmarks/flow_throughput.py",
+                                 *args.argv]) + "`",
         f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; "
         f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min. "
         f"Coupling width {args.width}, affine coupling, median of "

@@ -43,8 +43,13 @@ def frame_psnr(predicted, real):
 
 
 def frame_ssim(predicted, real):
-    """SSIM of uint8 frames, averaged over the frames."""
-    return tf.reduce_mean(tf.image.ssim(predicted, real, max_val=255), axis=-1)
+    """SSIM of uint8 frames, averaged over the frames.
+
+    The usual 11x11 window, shrunk to the frame for frames smaller than that.
+    """
+    size = min(11, *predicted.shape[-3:-1])
+    return tf.reduce_mean(tf.image.ssim(predicted, real, max_val=255,
+                                        filter_size=size), axis=-1)
 
 
 def best_of_n(samples, real):
@@ -163,3 +168,46 @@ def classify_motion(centres, frame_size, tolerance=0.35):
     best = np.argmin(worst, axis=-1)
     ok = np.take_along_axis(worst, best[..., np.newaxis], -1)[..., 0] <= tolerance
     return np.where(ok, best, -1)
+
+
+def motion_modes(model, videos, num_samples=64, num_frames=2,
+                 temperature=1.0, seed=0):
+    """How many of the 8 motions a model's sampled futures take, and how well.
+
+    For Stochastic Movement: conditions on the first K frames of each video,
+    draws `num_samples` futures of `num_frames` frames, tracks the shape from
+    the last context frame through the future and classifies the track.
+
+    Args:
+      model: a `VideoFlowModel` trained on Stochastic Movement.
+      videos: uint8 `[B, >= K, H, W, C]` test videos.
+      num_samples: futures per video.
+      num_frames: frames per future (>= 1).
+      temperature: sampling temperature.
+      seed: sampling seed.
+
+    Returns:
+      A dict: "directions_per_video" (mean number of distinct directions
+      among a video's valid samples), "directions_total" (distinct directions
+      over all videos), "valid_share" (share of samples that follow one of
+      the 8 directions at 1 unit per frame), "direction_counts" (samples per
+      direction, over all videos).
+    """
+    videos = np.asarray(videos)
+    k = model.num_context_frames
+    futures = model.sample_future(
+        videos[:, :k], num_samples=num_samples, num_frames=num_frames,
+        temperature=temperature, seed=(seed, 0)).numpy()
+    last = np.broadcast_to(videos[np.newaxis, :, k - 1:k],
+                           (num_samples,) + videos[:, k - 1:k].shape)
+    tracks = shape_centres(np.concatenate([last, futures], axis=2))
+    labels = classify_motion(tracks, videos.shape[-2])  # [S, B]
+    per_video = [len(set(labels[:, b][labels[:, b] >= 0]))
+                 for b in range(labels.shape[1])]
+    return {
+        "directions_per_video": float(np.mean(per_video)),
+        "directions_total": len(set(labels[labels >= 0])),
+        "valid_share": float(np.mean(labels >= 0)),
+        "direction_counts": [int(np.sum(labels == d))
+                             for d in range(len(DIRECTIONS))],
+    }
