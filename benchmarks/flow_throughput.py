@@ -14,6 +14,10 @@ to the identity so that it splits half the channels per level like ours.
     python benchmarks/flow_throughput.py                # both configurations
     python benchmarks/flow_throughput.py --quick        # a smoke run
     python benchmarks/flow_throughput.py --out benchmarks/results/flow.md
+    python benchmarks/flow_throughput.py --normflows-python /tmp/torch/bin/python
+
+With `--normflows-python`, the normflows Glow (PyTorch) runs too, in that
+Python's own environment (see `normflows_glow.py`).
 
 Ratios are ours / tfb.Glow; > 1 means ours is faster (or uses more memory,
 for the memory ratio).
@@ -134,6 +138,14 @@ def _child(args):
 def _run_child(kind, config, args):
     command = [sys.executable, __file__, "--only", kind, "--config", config,
                "--width", str(args.width), "--repeats", str(args.repeats)]
+    if kind == "normflows":
+        frame_shape, levels, steps, batch = CONFIGS[config]
+        command = [args.normflows_python,
+                   str(pathlib.Path(__file__).with_name("normflows_glow.py")),
+                   "--frame-shape", *map(str, frame_shape), "--levels",
+                   str(levels), "--steps", str(steps), "--width",
+                   str(args.width), "--batch", str(batch), "--repeats",
+                   str(args.repeats)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     output = subprocess.run(command, capture_output=True, text=True, env=env,
                             check=False)
@@ -159,21 +171,26 @@ def _table(rows, args, seconds):
         "peak RSS MiB |",
         "|---|---|---|---|---|---|",
     ]
+    names = {"ours": "ours (MultiScaleFlow)", "glow": "tfb.Glow",
+             "normflows": "normflows Glow (PyTorch)"}
     for config in args.configs:
-        ours, glow = rows[config]
-        for row, name in ((ours, "ours (MultiScaleFlow)"),
-                          (glow, "tfb.Glow")):
+        ours = rows[config]["ours"]
+        for kind, row in rows[config].items():
             lines.append(
-                f"| {config} L3 K8, batch {row['batch']} | {name} | "
+                f"| {config} L3 K8, batch {row['batch']} | {names[kind]} | "
                 f"{row['weights']:,} | {row['train_frames_per_s']:.1f} | "
                 f"{row['sample_frames_per_s']:.1f} | "
                 f"{row['peak_rss_mib']:.0f} |")
-        train = ours["train_frames_per_s"] / glow["train_frames_per_s"]
-        draw = ours["sample_frames_per_s"] / glow["sample_frames_per_s"]
-        memory = ours["peak_rss_mib"] / glow["peak_rss_mib"]
-        lines.append(f"| {config} | **ratio ours / Glow** | "
-                     f"{ours['weights'] / glow['weights']:.2f} | "
-                     f"**{train:.2f}** | **{draw:.2f}** | {memory:.2f} |")
+        for kind, row in rows[config].items():
+            if kind == "ours":
+                continue
+            train = ours["train_frames_per_s"] / row["train_frames_per_s"]
+            draw = ours["sample_frames_per_s"] / row["sample_frames_per_s"]
+            memory = ours["peak_rss_mib"] / row["peak_rss_mib"]
+            lines.append(
+                f"| {config} | **ratio ours / {names[kind]}** | "
+                f"{ours['weights'] / row['weights']:.2f} | **{train:.2f}** | "
+                f"**{draw:.2f}** | {memory:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -188,6 +205,9 @@ def main(argv=None):
                         help="32x32 only, width 16, 2 repeats")
     parser.add_argument("--out", default=None,
                         help="also write the markdown table here")
+    parser.add_argument("--normflows-python", default=None,
+                        help="Python of an environment with torch and "
+                             "normflows: also measure the normflows Glow")
     parser.add_argument("--only", choices=["ours", "glow"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
@@ -198,8 +218,9 @@ def main(argv=None):
     if args.quick:
         args.configs, args.width, args.repeats = ["32x32"], 16, 2
     start = time.perf_counter()
-    rows = {config: (_run_child("ours", config, args),
-                     _run_child("glow", config, args))
+    kinds = ["ours", "glow"] + (["normflows"] if args.normflows_python
+                                else [])
+    rows = {config: {kind: _run_child(kind, config, args) for kind in kinds}
             for config in args.configs}
     table = _table(rows, args, time.perf_counter() - start)
     print(table)

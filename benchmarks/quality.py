@@ -58,9 +58,10 @@ class _Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(dynamics, minutes, batch_size, seed):
+def train(dynamics, minutes, batch_size, seed, latent_skip=None):
+    overrides = {} if latent_skip is None else {"latent_skip": latent_skip}
     model = vf.VideoFlowModel.from_preset("small", dynamics=dynamics,
-                                          seed=seed)
+                                          seed=seed, **overrides)
     model.compile(optimizer=training.paper_optimizer(1e-3, 200))
     videos = vf.data.stochastic_movement("train", resolution=32,
                                          batch_size=batch_size, seed=seed)
@@ -92,7 +93,8 @@ def _table(results, args, seconds):
         f"Command: `python benchmarks/quality.py {' '.join(args.argv)}`",
         f"Machine: {os.cpu_count()} CPU cores, no GPU; "
         f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min in all, "
-        f"{args.minutes:g} min of training per model (preset 'small', batch "
+        f"{args.minutes:g} min of training per model (preset 'small', latent "
+        f"skip {args.latent_skip or 'as in the preset'}, batch "
         f"{args.batch_size}).",
         "",
         "| dynamics | steps | test bits/pixel (5-bit) | best-of-"
@@ -147,6 +149,8 @@ def main(argv=None):
     parser.add_argument("--temperatures", type=float, nargs="+",
                         default=[0.6, 0.8, 1.0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--latent-skip", choices=["on", "off"], default=None,
+                        help="override the preset's latent skip")
     parser.add_argument("--quick", action="store_true",
                         help="few test videos (a smoke run)")
     parser.add_argument("--out", default="benchmarks/results/quality",
@@ -161,7 +165,8 @@ def main(argv=None):
     results = {}
     for dynamics in args.dynamics:
         model, curve = train(dynamics, args.minutes, args.batch_size,
-                             args.seed)
+                             args.seed, {"on": True, "off": False,
+                                         None: None}[args.latent_skip])
         scores, motion = measure(model, args)
         results[dynamics] = {"curve": curve, "scores": scores,
                              "motion": motion}

@@ -165,7 +165,7 @@ def train(args):
         epochs = max(1, (args.steps - step) // chunk) if chunk == every else 1
         chunk = min(chunk, args.steps - step)
         model.fit(videos.skip(step), steps_per_epoch=chunk, epochs=epochs,
-                  verbose=0, callbacks=callbacks)
+                  shuffle=False, verbose=0, callbacks=callbacks)
         step = int(model.optimizer.iterations.numpy())
     run.save_final(model)
     print(f"wrote {run.final_model_path}")

@@ -10,7 +10,10 @@
   additive coupling of width 512, prior depth 10 over 1 past frame without
   latent skip).
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
-  minutes: same structure, far fewer and narrower layers.
+  minutes: same structure, far fewer and narrower layers, and with the latent
+  skip (mean += z_{t-1}), so that from its first steps the prior carries the
+  shape over from the previous frame; without it, minutes of CPU training
+  give samples in which the shape has faded (BENCHMARKS.md, section 5).
 * "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
   it learns little.
 """
@@ -33,7 +36,7 @@ PRESETS = {
         train_target_frames=1, num_levels=3, steps_per_level=4,
         coupling="additive", coupling_width=64, gated_coupling=False,
         dynamics="conv3d", num_cond_frames=1, prior_width=64, prior_depth=2,
-        latent_skip=False, num_bits=5),
+        latent_skip=True, num_bits=5),
     "tiny": dict(
         frame_shape=(16, 16, 3), num_context_frames=1, num_target_frames=2,
         train_target_frames=1, num_levels=2, steps_per_level=2,
