@@ -28,25 +28,17 @@ import json
 import os
 import pathlib
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
+from timing import median_seconds  # benchmarks/timing.py
+
 CONFIGS = {  # name: (frame shape, levels, steps per level, batch)
     "32x32": ((32, 32, 3), 3, 8, 16),
     "64x64": ((64, 64, 3), 3, 8, 8),
 }
-
-
-def _median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _build(kind, frame_shape, levels, steps, width):
@@ -118,8 +110,8 @@ def measure(kind, config, width, repeats):
     for _ in range(2):  # trace and warm up
         train_step()
         draw()
-    train_seconds = _median_seconds(lambda: train_step().numpy(), repeats)
-    sample_seconds = _median_seconds(lambda: draw().numpy(), repeats)
+    train_seconds = median_seconds(lambda: train_step().numpy(), repeats)
+    sample_seconds = median_seconds(lambda: draw().numpy(), repeats)
     return {
         "kind": kind, "config": config, "batch": batch,
         "weights": int(sum(np.prod(v.shape) for v in variables)),

@@ -14,7 +14,6 @@ import argparse
 import json
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import time
@@ -22,15 +21,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-
-def _median_seconds(fn, repeats):
-    fn()  # trace / warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from timing import median_seconds  # benchmarks/timing.py
 
 
 def _moving_square_videos(num_videos, num_frames, size, seed):
@@ -66,7 +57,7 @@ def sampling(args):
     def log_prob():
         return model(context, num_target_frames=10).log_prob(target)
 
-    log_prob_per_frame = _median_seconds(log_prob, repeats) / 10
+    log_prob_per_frame = median_seconds(log_prob, repeats, warmup=1) / 10
     rows = []
     for length in lengths:
         @tf.function
@@ -74,7 +65,7 @@ def sampling(args):
             return model(context, num_target_frames=length).sample(
                 seed=[1, 2])
 
-        per_frame = _median_seconds(sample, repeats) / length
+        per_frame = median_seconds(sample, repeats, warmup=1) / length
         rows.append((length, per_frame, per_frame / log_prob_per_frame))
     print(f"\nconfig: {json.dumps(config)}, batch {batch}")
     print(f"log_prob: {1e3 * log_prob_per_frame:.1f} ms per target frame "

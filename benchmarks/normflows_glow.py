@@ -15,11 +15,12 @@ off per level, a standard-normal prior. Prints one `RESULT {json}` line.
 import argparse
 import json
 import resource
-import statistics
 import time
 
 import normflows as nf
 import torch
+
+from timing import median_seconds  # benchmarks/timing.py
 
 
 def build(frame_shape, levels, steps, width):
@@ -39,15 +40,6 @@ def build(frame_shape, levels, steps, width):
                      width_px // 2 ** levels)
         q0.append(nf.distributions.DiagGaussian(shape, trainable=False))
     return nf.MultiscaleFlow(q0, flows, merges, class_cond=False)
-
-
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

@@ -13,6 +13,7 @@ machine, then reports on test videos:
   copying the last context frame.
 
     python benchmarks/quality.py                       # 3 x 9 minutes
+    python benchmarks/quality.py --steps 2000          # equal steps
     python benchmarks/quality.py --minutes 0.2 --quick # smoke run
 
 Writes a markdown table and a JSON file (the training curves too) to --out.
@@ -58,7 +59,8 @@ class _Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def train(dynamics, minutes, batch_size, seed, latent_skip=None):
+def train(dynamics, minutes, batch_size, seed, latent_skip=None, steps=None):
+    """Trains for `minutes` of wall time, or exactly `steps` steps if given."""
     overrides = {} if latent_skip is None else {"latent_skip": latent_skip}
     model = vf.VideoFlowModel.from_preset("small", dynamics=dynamics,
                                           seed=seed, **overrides)
@@ -66,8 +68,10 @@ def train(dynamics, minutes, batch_size, seed, latent_skip=None):
     videos = vf.data.stochastic_movement("train", resolution=32,
                                          batch_size=batch_size, seed=seed)
     model.initialize(next(iter(videos)))
-    budget = _Budget(minutes * 60, steps_per_epoch=50)
-    model.fit(videos, steps_per_epoch=50, epochs=100000, verbose=0,
+    budget = _Budget(float("inf") if steps else minutes * 60,
+                     steps_per_epoch=50)
+    model.fit(videos, steps_per_epoch=50,
+              epochs=-(-steps // 50) if steps else 100000, verbose=0,
               callbacks=[budget])
     return model, budget.curve
 
@@ -93,14 +97,15 @@ def _table(results, args, seconds):
         f"Command: `python benchmarks/quality.py {' '.join(args.argv)}`",
         f"Machine: {os.cpu_count()} CPU cores, no GPU; "
         f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min in all, "
-        f"{args.minutes:g} min of training per model (preset 'small', latent "
-        f"skip {args.latent_skip or 'as in the preset'}, batch "
-        f"{args.batch_size}).",
+        + (f"{args.steps} training steps" if args.steps
+           else f"{args.minutes:g} min of training")
+        + f" per model (preset 'small', latent skip "
+        f"{args.latent_skip or 'as in the preset'}, batch {args.batch_size}).",
         "",
-        "| dynamics | steps | test bits/pixel (5-bit) | best-of-"
+        "| dynamics | steps | train min | test bits/pixel (5-bit) | best-of-"
         f"{args.best_of} PSNR dB | best-of-{args.best_of} SSIM | "
         "copy-last PSNR dB | copy-last SSIM |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for dynamics, result in results.items():
         s = result["scores"]
@@ -110,6 +115,7 @@ def _table(results, args, seconds):
                     f"{s[key]['standard_error']:.{digits}f}")
         lines.append(
             f"| {dynamics} | {result['curve'][-1]['step']} | "
+            f"{result['curve'][-1]['seconds'] / 60:.1f} | "
             f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
             f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
             f"{fmt('copy_last_ssim', 3)} |")
@@ -139,6 +145,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=9.0,
                         help="training budget per model")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="train exactly this many steps instead "
+                             "(equal for every model, whatever the load)")
     parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS),
                         choices=DYNAMICS)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -166,7 +175,8 @@ def main(argv=None):
     for dynamics in args.dynamics:
         model, curve = train(dynamics, args.minutes, args.batch_size,
                              args.seed, {"on": True, "off": False,
-                                         None: None}[args.latent_skip])
+                                         None: None}[args.latent_skip],
+                             args.steps)
         scores, motion = measure(model, args)
         results[dynamics] = {"curve": curve, "scores": scores,
                              "motion": motion}
