@@ -49,7 +49,7 @@ def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
                                  "'stochastic_movement' or 'bair').")
             videos = data.video_folder(path, frame_shape=frame_shape,
                                        num_frames=num_frames)
-    except ValueError as error:
+    except (ValueError, OSError) as error:  # bad settings, missing files
         raise UsageError(str(error)) from error
     spec = videos.element_spec
     if spec.shape.rank != 4:
