@@ -223,7 +223,23 @@ def check_image(x, event_shape, dtype, where):
                     f"{where}: expected event shape (H, W, C) = "
                     f"{tuple(event_shape)}, got {tuple(actual)} (dimension "
                     f"{'HWC'[axis]} is {got}, should be {want}).")
+    x = _assert_event_shape(x, event_shape, where)
     return assert_finite(x, where)
+
+
+def _assert_event_shape(x, event_shape, where):
+    """Checks at run time the event dims that are unknown when tracing."""
+    if x.shape.rank is None or x.shape[-EVENT_NDIMS:].is_fully_defined() \
+            or tf.executing_eagerly():
+        return x
+    checks = [
+        tf.debugging.assert_equal(
+            tf.shape(x)[axis - EVENT_NDIMS], want,
+            message=f"{where}: dimension {'HWC'[axis]} should be {want}")
+        for axis, want in enumerate(event_shape)
+        if want is not None and x.shape[axis - EVENT_NDIMS] is None]
+    with tf.control_dependencies(checks):
+        return tf.identity(x)
 
 
 def assert_finite(x, where):

@@ -55,3 +55,13 @@ def test_bad_values_inside_a_graph():
 def test_single_layer_channel_mismatch():
     with pytest.raises(ValueError, match="should be 3"):
         ActNorm(3).inverse(tf.zeros([2, 4, 4, 5]))
+
+
+def test_unknown_sizes_are_checked_when_the_graph_runs():
+    flow = MultiScaleFlow(**FLOW)
+    inverse = tf.function(flow.inverse_log_det_jacobian, input_signature=[
+        tf.TensorSpec([None, None, None, 3], tf.float32)])
+    assert inverse(tf.zeros([1, 8, 8, 3])).shape == (1,)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="dimension H should be 8"):
+        inverse(tf.zeros([1, 12, 12, 3]))
