@@ -24,7 +24,6 @@ import json
 import os
 import pathlib
 import sys
-import tempfile
 import time
 
 import keras
@@ -132,15 +131,6 @@ def _table(results, args, seconds):
     return "\n".join(lines) + "\n"
 
 
-def _atomic_write(path, text):
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=9.0,
@@ -189,8 +179,10 @@ def main(argv=None):
                 model, pathlib.Path(args.save_models) / f"{dynamics}.keras")
     table = _table(results, args, time.perf_counter() - start)
     print(table)
-    _atomic_write(f"{args.out}.md", table)
-    _atomic_write(f"{args.out}.json", json.dumps(results, indent=1))
+    pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    training.atomic_write_text(f"{args.out}.md", table)
+    training.atomic_write_text(f"{args.out}.json",
+                               json.dumps(results, indent=1))
     return 0
 
 
