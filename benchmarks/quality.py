@@ -99,12 +99,15 @@ def _table(results, args, seconds):
         + (f"{args.steps} training steps" if args.steps
            else f"{args.minutes:g} min of training")
         + f" per model (preset 'small', latent skip "
-        f"{args.latent_skip or 'as in the preset'}, batch {args.batch_size}).",
+        f"{args.latent_skip or 'as in the preset'}, batch {args.batch_size}, "
+        "Adam lr 1e-3 after 200 warm-up steps, gradients clipped as in the "
+        "preset).",
         "",
-        "| dynamics | steps | train min | test bits/pixel (5-bit) | best-of-"
+        "| dynamics | steps | train min | train bits/pixel (last 50 steps) "
+        "| test bits/pixel (5-bit) | best-of-"
         f"{args.best_of} PSNR dB | best-of-{args.best_of} SSIM | "
         "copy-last PSNR dB | copy-last SSIM |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for dynamics, result in results.items():
         s = result["scores"]
@@ -115,6 +118,7 @@ def _table(results, args, seconds):
         lines.append(
             f"| {dynamics} | {result['curve'][-1]['step']} | "
             f"{result['curve'][-1]['seconds'] / 60:.1f} | "
+            f"{result['curve'][-1]['bits_per_pixel']:.3f} | "
             f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
             f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
             f"{fmt('copy_last_ssim', 3)} |")

@@ -13,11 +13,14 @@ from tfp_videoflow import data
 from tfp_videoflow import dequantization
 from tfp_videoflow import presets
 from tfp_videoflow import priors
+# Imported so that models compiled with its optimiser schedule load after a
+# plain `import tfp_videoflow` (Keras looks the class up by registered name).
+from tfp_videoflow import training
 from tfp_videoflow.latent_dynamics import LatentDynamics, LatentDynamicsNetwork
 from tfp_videoflow.model import VideoFlowModel
 from tfp_videoflow.video_flow import VideoFlow
 
 __all__ = [
     "LatentDynamics", "LatentDynamicsNetwork", "VideoFlow", "VideoFlowModel",
-    "data", "dequantization", "presets", "priors",
+    "data", "dequantization", "presets", "priors", "training",
 ]

@@ -1,11 +1,15 @@
 """VideoFlowModel: Keras fit / evaluate / predict / save, and bad input."""
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
+from tfp_videoflow import training
 from tests.tfp_videoflow.conftest import TINY, bin_values, moving_squares
 
 SEED = (4, 2)
@@ -81,6 +85,24 @@ def test_save_and_load_restore_the_same_log_prob(tiny_model, tiny_videos,
     fresh.load_weights(weights)
     np.testing.assert_array_equal(fresh.bits_per_pixel(tiny_videos, SEED),
                                   tiny_model.bits_per_pixel(tiny_videos, SEED))
+
+
+def test_a_model_with_the_paper_optimizer_loads_after_a_plain_import(
+        tiny_model, tiny_videos, tmp_path):
+    # The warm-up schedule is a registered custom class: a fresh process that
+    # only runs `import tfp_videoflow` must still be able to load the model.
+    tiny_model.compile(optimizer=training.paper_optimizer(1e-3, 10))
+    tiny_model.fit(tiny_videos, batch_size=3, epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    tiny_model.save(path)
+    script = ("import sys, keras, tfp_videoflow\n"
+              "m = keras.models.load_model(sys.argv[1])\n"
+              "schedule = m.optimizer.get_config()['learning_rate']\n"
+              "print(schedule['class_name'], int(m.optimizer.iterations))\n")
+    result = subprocess.run([sys.executable, "-c", script, str(path)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["LinearWarmUp", "2"]
 
 
 def test_get_config_round_trips():
