@@ -9,10 +9,15 @@
     model.predict(context)                   # sampled future frames, uint8
 
 Training takes, from every video, a random window of K + T_train
-consecutive frames (T_train = `train_target_frames`), conditions on the first
-K (at their bin centres) and minimises the bits per pixel of the other
-T_train, uniformly dequantized at the model's bit depth. Evaluation does the
-same on the first K + T frames (T = `num_target_frames`). All randomness
+consecutive frames (T_train = `train_target_frames`), dequantizes the whole
+window uniformly at the model's bit depth, conditions on the first K frames
+and minimises the bits per pixel of the other T_train. The context is
+dequantized too because every later frame is conditioned on dequantized
+(or, when sampling, continuous) values; a model trained on bin centres only
+is off its training distribution from the second target frame on.
+Evaluation does the same on the first K + T frames (T = `num_target_frames`).
+`model(context)` with uint8 context places it at the bin centres, a point
+of the same support, so the distribution it returns is deterministic. All randomness
 (windows, dequantization noise, samples) comes from the model's seed, through
 stateless seeds `(seed, n)` where n counts the draws so far. The counter is
 a weight of the model, so it is saved and restored with it: a training run
@@ -222,16 +227,15 @@ class VideoFlowModel(keras.Model):
             videos = tf.gather(videos, index, batch_dims=1)
         else:
             videos = videos[:, :length]
-        context = videos[:, :self.num_context_frames]
-        target = videos[:, self.num_context_frames:length]
-        if seed is None:
-            noise = tf.random.stateless_uniform(tf.shape(target),
-                                                self._next_seed())
-        else:
-            noise = tf.random.stateless_uniform(tf.shape(target), seed)
-        dist = self(context, num_target_frames=num_target, temperature=1.0)
-        return dist.bits_per_pixel(
-            dequantization.dequantize(target, self.num_bits, noise))
+        # The context is dequantized like the target: later target frames
+        # are conditioned on dequantized (noisy) frames, and so are sampled
+        # frames, so the prior must learn from such conditioning inputs.
+        noise = tf.random.stateless_uniform(
+            tf.shape(videos), self._next_seed() if seed is None else seed)
+        values = dequantization.dequantize(videos, self.num_bits, noise)
+        dist = self(values[:, :self.num_context_frames],
+                    num_target_frames=num_target, temperature=1.0)
+        return dist.bits_per_pixel(values[:, self.num_context_frames:])
 
     @staticmethod
     def _videos(data):
