@@ -17,12 +17,14 @@ dequantized too because every later frame is conditioned on dequantized
 is off its training distribution from the second target frame on.
 Evaluation does the same on the first K + T frames (T = `num_target_frames`).
 `model(context)` with uint8 context places it at the bin centres, a point
-of the same support, so the distribution it returns is deterministic. All randomness
-(windows, dequantization noise, samples) comes from the model's seed, through
-stateless seeds `(seed, n)` where n counts the draws so far. The counter is
-a weight of the model, so it is saved and restored with it: a training run
-resumed from a checkpoint draws exactly the windows and noise that the
-uninterrupted run draws (Keras' own `SeedGenerator` state is not saved).
+of the same support, so the distribution it returns is deterministic.
+
+All randomness (windows, dequantization noise, samples) comes from the
+model's seed, through stateless seeds `(seed, n)` where n counts the draws
+so far. The counter is a weight of the model, so it is saved and restored
+with it: a training run resumed from a checkpoint draws exactly the windows
+and noise that the uninterrupted run draws (Keras' own `SeedGenerator`
+state is not saved).
 """
 
 import keras

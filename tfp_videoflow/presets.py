@@ -12,8 +12,9 @@
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
   minutes: same structure, far fewer and narrower layers, and with the latent
   skip (mean += z_{t-1}), so that from its first steps the prior carries the
-  shape over from the previous frame; without it, minutes of CPU training
-  give samples in which the shape has faded (BENCHMARKS.md, section 5).
+  shape over from the previous frame (without it, samples after minutes of
+  CPU training had lost the shape). Minutes of CPU training do not teach it
+  the motion: BENCHMARKS.md, section 5.
   Its gradients are clipped to global norm 1: at learning rate 1e-3 an
   unclipped run diverged after 1400 steps (bits per pixel 0.51 -> 1e7).
 * "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
