@@ -15,7 +15,6 @@ off per level, a standard-normal prior. Prints one `RESULT {json}` line.
 import argparse
 import json
 import resource
-import time
 
 import normflows as nf
 import torch

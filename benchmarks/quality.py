@@ -27,7 +27,6 @@ import sys
 import time
 
 import keras
-import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 

@@ -11,7 +11,6 @@ import tensorflow as tf
 
 from tfp_videoflow import data
 from tfp_videoflow import evaluation
-from tfp_videoflow import presets
 from tfp_videoflow import training
 from tfp_videoflow import visualization
 from tfp_videoflow.cli import UsageError

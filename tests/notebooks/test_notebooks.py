@@ -1,6 +1,5 @@
 """The notebooks run top to bottom (quick settings, offline)."""
 
-import os
 import pathlib
 
 import nbformat
