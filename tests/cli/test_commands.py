@@ -1,8 +1,10 @@
 """The `videoflow` command line, end to end with the tiny preset."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import imageio.v3 as iio
 import keras
@@ -53,6 +55,43 @@ def test_interrupted_and_resumed_equals_uninterrupted(trained_run, tmp_path):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(resumed.optimizer.variables, whole.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    # A process killed at an arbitrary moment (here usually in the middle of
+    # writing a checkpoint, which it does every 2 steps) loses only the steps
+    # since its last complete checkpoint: resuming it ends exactly where an
+    # uninterrupted run of the same length ends.
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tfp_videoflow", *TRAIN, "--steps", "100000",
+         "--out", str(killed)], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    checkpoint = killed / "checkpoints" / "latest.keras"
+    try:
+        deadline = time.monotonic() + 180
+        while not checkpoint.exists() and process.poll() is None:
+            assert time.monotonic() < deadline, "no checkpoint after 180 s"
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few more checkpoints: kill in the middle of one
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+    reached = int(keras.models.load_model(checkpoint).optimizer.iterations)
+    assert reached >= 2 and reached % 2 == 0
+    total = reached + 3  # ends inside a checkpoint interval
+    assert cli.main(["train", "--steps", str(total), "--resume", "--out",
+                     str(killed)]) == 0
+    whole = tmp_path / "whole"
+    assert cli.main(TRAIN + ["--steps", str(total), "--out", str(whole)]) == 0
+    resumed, resumed_weights = _weights(killed / "model.keras")
+    _, whole_weights = _weights(whole / "model.keras")
+    assert int(resumed.optimizer.iterations) == total
+    for a, b in zip(resumed_weights, whole_weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # The temporary file of a checkpoint cut short does not survive.
+    assert not [p for p in killed.rglob(".*") if p.is_file()]
 
 
 def test_evaluate_prints_bits_and_baseline(trained_run, tmp_path, capsys):
