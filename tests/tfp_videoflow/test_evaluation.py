@@ -61,3 +61,6 @@ def test_motion_modes_counts_directions_and_valid_samples():
     assert result["directions_total"] == 8
     assert result["valid_share"] == pytest.approx(19 / 20)
     assert sum(result["direction_counts"]) == 19
+    # 19 futures keep the context's shape (its mass within the few per cent
+    # that anti-aliasing at another position changes), one is black.
+    assert result["shape_mass_ratio"] == pytest.approx(19 / 20, abs=0.04)
