@@ -1,10 +1,10 @@
 """Likelihood, multimodality and best-of-N quality on Stochastic Movement.
 
-Trains the "small" preset (32x32, 1 context frame) with each latent dynamics
-("conv3d", "pointwise", "none") for the same wall-clock budget on this
-machine, then reports on test videos:
+Trains a preset ("small" by default: 32x32, 1 context frame) with each latent
+dynamics ("conv3d", "pointwise", "none") for the same wall-clock budget on
+this machine, then reports on test videos:
 
-* test bits per pixel (5-bit) with its standard error;
+* test bits per pixel with its standard error;
 * multimodality: for each of `--motion-videos` test videos, 64 futures from
   its first frame; the shape is tracked from the context frame through two
   sampled frames and each track is classified as one of the 8 motions at 1
@@ -14,12 +14,17 @@ machine, then reports on test videos:
 
     python benchmarks/quality.py                       # 3 x 9 minutes
     python benchmarks/quality.py --steps 2000          # equal steps
+    python benchmarks/quality.py --dynamics conv3d --report-at 10 30 90
+    python benchmarks/quality.py --set coupling=additive steps_per_level=8
     python benchmarks/quality.py --minutes 0.2 --quick # smoke run
 
-Writes a markdown table and a JSON file (the training curves too) to --out.
+`--report-at` measures the same model after several training budgets;
+`--threads 1` lets two runs share a 2-core machine evenly. Writes a markdown
+table and a JSON file (the training curves too) to --out.
 """
 
 import argparse
+import ast
 import json
 import os
 import pathlib
@@ -27,6 +32,7 @@ import sys
 import time
 
 import keras
+import tensorflow as tf
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
@@ -34,56 +40,78 @@ import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
 from tfp_videoflow import evaluation, training  # noqa: E402  pylint: disable=wrong-import-position
 
 DYNAMICS = ("conv3d", "pointwise", "none")
+STEPS_PER_EPOCH = 50
 
 
 class _Budget(keras.callbacks.Callback):
-    """Stops training after `seconds`; records the training curve."""
+    """Stops `fit` at a wall-clock or step budget; extends the run's curve."""
 
-    def __init__(self, seconds, steps_per_epoch):
+    def __init__(self, run, seconds, steps):
         super().__init__()
-        self.seconds = seconds
-        self.steps_per_epoch = steps_per_epoch
-        self.curve = []
+        self.run, self.seconds, self.steps = run, seconds, steps
 
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        elapsed = time.perf_counter() - self.start
-        self.curve.append({"step": (epoch + 1) * self.steps_per_epoch,
-                           "seconds": round(elapsed, 1),
-                           "bits_per_pixel": float(logs["bits_per_pixel"])})
-        if elapsed > self.seconds:
+        run = self.run
+        run.seconds += time.perf_counter() - self.epoch_start
+        run.steps += STEPS_PER_EPOCH
+        run.curve.append({"step": run.steps, "seconds": round(run.seconds, 1),
+                          "bits_per_pixel": float(logs["bits_per_pixel"])})
+        if run.seconds >= self.seconds or run.steps >= self.steps:
             self.model.stop_training = True
 
 
-def train(dynamics, minutes, batch_size, seed, latent_skip=None, steps=None):
-    """Trains for `minutes` of wall time, or exactly `steps` steps if given."""
-    overrides = {} if latent_skip is None else {"latent_skip": latent_skip}
-    model = vf.VideoFlowModel.from_preset("small", dynamics=dynamics,
-                                          seed=seed, **overrides)
-    model.compile(optimizer=training.paper_optimizer(1e-3, 200))
-    videos = vf.data.stochastic_movement("train", resolution=32,
-                                         batch_size=batch_size, seed=seed)
-    model.initialize(next(iter(videos)))
-    budget = _Budget(float("inf") if steps else minutes * 60,
-                     steps_per_epoch=50)
-    model.fit(videos, steps_per_epoch=50,
-              epochs=-(-steps // 50) if steps else 100000, verbose=0,
-              callbacks=[budget])
-    return model, budget.curve
+class TrainingRun:
+    """One model of a preset, trained in segments; keeps its curve."""
+
+    def __init__(self, dynamics, args):
+        self.model = vf.VideoFlowModel.from_preset(
+            args.preset, dynamics=dynamics, seed=args.seed,
+            **_overrides(args))
+        self.model.compile(optimizer=training.paper_optimizer(1e-3, 200))
+        self.videos = vf.data.stochastic_movement(
+            "train", resolution=self.model.frame_shape[0],
+            batch_size=args.batch_size,
+            seed=args.seed)
+        self.model.initialize(next(iter(self.videos)))
+        self.curve, self.seconds, self.steps = [], 0.0, 0
+
+    def train_until(self, seconds=float("inf"), steps=float("inf")):
+        """Trains on until `seconds` of training time or `steps` in all."""
+        self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
+                       epochs=10 ** 9, verbose=0,
+                       callbacks=[_Budget(self, seconds, steps)])
+
+
+def _overrides(args):
+    """Preset overrides from --set KEY=VALUE and --latent-skip."""
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:
+            overrides[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            overrides[key] = value  # a bare string, e.g. coupling=affine
+    if args.latent_skip is not None:
+        overrides["latent_skip"] = args.latent_skip == "on"
+    return overrides
 
 
 def measure(model, args):
-    test = vf.data.stochastic_movement("test", resolution=32, num_frames=3,
+    resolution = model.frame_shape[0]
+    test = vf.data.stochastic_movement("test", resolution=resolution,
+                                       num_frames=3,
                                        num_videos=args.test_videos, seed=0,
                                        batch_size=32)
     scores = evaluation.evaluate_model(model, test, num_samples=args.best_of,
                                        temperature=args.best_of_temperature,
                                        seed=1)
     motion_videos = next(iter(vf.data.stochastic_movement(
-        "test", resolution=32, num_frames=3, num_videos=args.motion_videos,
-        seed=0, batch_size=args.motion_videos))).numpy()
+        "test", resolution=resolution, num_frames=3,
+        num_videos=args.motion_videos, seed=0,
+        batch_size=args.motion_videos))).numpy()
     motion = {str(t): evaluation.motion_modes(
         model, motion_videos, num_samples=64, num_frames=2, temperature=t,
         seed=2) for t in args.temperatures}
@@ -91,46 +119,53 @@ def measure(model, args):
 
 
 def _table(results, args, seconds):
+    overrides = _overrides(args)
+    trained = (
+        "saved models, measured only" if args.models else
+        f"preset '{args.preset}'"
+        + (f" with {overrides}" if overrides else "")
+        + f", batch {args.batch_size}, Adam lr 1e-3 after 200 warm-up steps")
     lines = [
         f"Command: `python benchmarks/quality.py {' '.join(args.argv)}`",
-        f"Machine: {os.cpu_count()} CPU cores, no GPU; "
-        f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min in all, "
-        + (f"{args.steps} training steps" if args.steps
-           else f"{args.minutes:g} min of training")
-        + f" per model (preset 'small', latent skip "
-        f"{args.latent_skip or 'as in the preset'}, batch {args.batch_size}, "
-        "Adam lr 1e-3 after 200 warm-up steps, gradients clipped as in the "
-        "preset).",
+        f"Machine: {os.cpu_count()} CPU cores, no GPU, TensorFlow threads: "
+        f"{args.threads or 'default'}; {time.strftime('%Y-%m-%d')}; took "
+        f"{seconds / 60:.1f} min in all; {trained}.",
         "",
         "| dynamics | steps | train min | train bits/pixel (last 50 steps) "
-        "| test bits/pixel (5-bit) | best-of-"
+        "| test bits/pixel | best-of-"
         f"{args.best_of} PSNR dB | best-of-{args.best_of} SSIM | "
         "copy-last PSNR dB | copy-last SSIM |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for dynamics, result in results.items():
-        s = result["scores"]
+        for report in result["reports"]:
+            s = report["scores"]
 
-        def fmt(key, digits):
-            return (f"{s[key]['mean']:.{digits}f} ± "
-                    f"{s[key]['standard_error']:.{digits}f}")
-        lines.append(
-            f"| {dynamics} | {result['curve'][-1]['step']} | "
-            f"{result['curve'][-1]['seconds'] / 60:.1f} | "
-            f"{result['curve'][-1]['bits_per_pixel']:.3f} | "
-            f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
-            f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
-            f"{fmt('copy_last_ssim', 3)} |")
+            def fmt(key, digits, s=s):
+                return (f"{s[key]['mean']:.{digits}f} ± "
+                        f"{s[key]['standard_error']:.{digits}f}")
+            lines.append(
+                f"| {dynamics} | {report['step']} | "
+                f"{report['seconds'] / 60:.1f} | "
+                f"{report['train_bits_per_pixel']:.3f} | "
+                f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
+                f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
+                f"{fmt('copy_last_ssim', 3)} |")
     lines += ["", f"Multimodality ({args.motion_videos} test videos x 64 "
               "futures from the first frame; 8 motions exist):", "",
-              "| dynamics | temperature | directions per video | "
-              "directions in all | valid share |", "|---|---|---|---|---|"]
+              "| dynamics | steps | temperature | directions per video | "
+              "directions in all | valid share | shape mass sampled / "
+              "context |", "|---|---|---|---|---|---|---|"]
     for dynamics, result in results.items():
-        for temperature, m in result["motion"].items():
-            lines.append(
-                f"| {dynamics} | {temperature} | "
-                f"{m['directions_per_video']:.2f} | {m['directions_total']} "
-                f"| {100 * m['valid_share']:.1f} % |")
+        for report in result["reports"]:
+            for temperature, m in report["motion"].items():
+                mass = m.get("shape_mass_ratio")
+                lines.append(
+                    f"| {dynamics} | {report['step']} | {temperature} | "
+                    f"{m['directions_per_video']:.2f} | "
+                    f"{m['directions_total']} "
+                    f"| {100 * m['valid_share']:.1f} % | "
+                    + ("n/a" if mass is None else f"{mass:.2f}") + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -138,11 +173,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=9.0,
                         help="training budget per model")
+    parser.add_argument("--report-at", type=float, nargs="+", default=None,
+                        metavar="MINUTES",
+                        help="measure after these many minutes of training "
+                             "(default: once, after --minutes)")
     parser.add_argument("--steps", type=int, default=None,
                         help="train exactly this many steps instead "
                              "(equal for every model, whatever the load)")
     parser.add_argument("--dynamics", nargs="+", default=list(DYNAMICS),
                         choices=DYNAMICS)
+    parser.add_argument("--preset", default="small",
+                        help="model preset (its frames must be square RGB)")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="override preset settings, e.g. "
+                             "coupling=additive steps_per_level=8")
+    parser.add_argument("--latent-skip", choices=["on", "off"], default=None,
+                        help="override the preset's latent skip")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra- and inter-op threads")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--test-videos", type=int, default=256)
     parser.add_argument("--motion-videos", type=int, default=32)
@@ -151,35 +199,61 @@ def main(argv=None):
     parser.add_argument("--temperatures", type=float, nargs="+",
                         default=[0.6, 0.8, 1.0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--latent-skip", choices=["on", "off"], default=None,
-                        help="override the preset's latent skip")
     parser.add_argument("--quick", action="store_true",
                         help="few test videos (a smoke run)")
     parser.add_argument("--out", default="benchmarks/results/quality",
                         help="writes OUT.md and OUT.json")
     parser.add_argument("--save-models", default=None,
                         help="folder to save the trained models in")
+    parser.add_argument("--models", nargs="+", default=None, metavar="FILE",
+                        help="measure these saved models instead of "
+                             "training (e.g. those of --save-models)")
     args = parser.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv
+    if args.steps and args.report_at:
+        parser.error("--report-at goes with a time budget, not --steps.")
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     if args.quick:
         args.test_videos, args.motion_videos = 32, 4
     start = time.perf_counter()
     results = {}
-    for dynamics in args.dynamics:
-        model, curve = train(dynamics, args.minutes, args.batch_size,
-                             args.seed, {"on": True, "off": False,
-                                         None: None}[args.latent_skip],
-                             args.steps)
+    for path in args.models or []:
+        model = keras.models.load_model(path)
         scores, motion = measure(model, args)
-        results[dynamics] = {"curve": curve, "scores": scores,
-                             "motion": motion}
-        print(dynamics, json.dumps({"steps": curve[-1]["step"],
-                                    "bits_per_pixel": scores[
-                                        "bits_per_pixel"]}), flush=True)
-        if args.save_models:
-            pathlib.Path(args.save_models).mkdir(parents=True, exist_ok=True)
-            training.atomic_save_model(
-                model, pathlib.Path(args.save_models) / f"{dynamics}.keras")
+        steps = int(model.optimizer.iterations.numpy())
+        results[pathlib.Path(path).stem] = {"curve": [], "reports": [{
+            "step": steps, "seconds": float("nan"),
+            "train_bits_per_pixel": float("nan"), "scores": scores,
+            "motion": motion}]}
+        print(path, json.dumps({"steps": steps, "motion": motion}),
+              flush=True)
+    for dynamics in ([] if args.models else args.dynamics):
+        run = TrainingRun(dynamics, args)
+        reports = []
+        budgets = ([None] if args.steps
+                   else sorted(args.report_at or [args.minutes]))
+        for minutes in budgets:
+            if args.steps:
+                run.train_until(steps=args.steps)
+            else:
+                run.train_until(seconds=minutes * 60)
+            scores, motion = measure(run.model, args)
+            reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
+                            "train_bits_per_pixel": run.curve[-1][
+                                "bits_per_pixel"],
+                            "scores": scores, "motion": motion})
+            print(dynamics, json.dumps({
+                "steps": run.steps, "train_minutes": run.seconds / 60,
+                "bits_per_pixel": scores["bits_per_pixel"],
+                "motion": motion}), flush=True)
+            if args.save_models:
+                folder = pathlib.Path(args.save_models)
+                folder.mkdir(parents=True, exist_ok=True)
+                training.atomic_save_model(
+                    run.model, folder / f"{dynamics}_{run.steps}.keras")
+        results[dynamics] = {"curve": run.curve, "reports": reports}
     table = _table(results, args, time.perf_counter() - start)
     print(table)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
