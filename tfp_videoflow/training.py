@@ -19,7 +19,7 @@ uninterrupted one does.
 import json
 import os
 import pathlib
-import tempfile
+import uuid
 
 import keras
 
@@ -53,9 +53,11 @@ def paper_optimizer(learning_rate=3e-4, warmup_steps=10000):
 def atomic_write_text(path, text):
     """Writes `text` to `path` so that readers see the old or the new file."""
     path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    # Not mkstemp: its files are private (0600); "x" creates a new file with
+    # the permissions of any other file the user writes.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "x", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

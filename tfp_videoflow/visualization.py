@@ -3,7 +3,7 @@
 import importlib.util
 import os
 import pathlib
-import tempfile
+import uuid
 
 import numpy as np
 from PIL import Image
@@ -38,11 +38,14 @@ def _upscale(frames, factor):
 
 
 def _atomic(path, write):
-    """Calls `write(tmp_path)` and renames the result to `path`."""
+    """Calls `write(tmp_path)` and renames the result to `path`.
+
+    The temporary name is unique but not created in advance (as mkstemp
+    would, with mode 0600), so the writer creates the file with the usual
+    permissions.
+    """
     path = pathlib.Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                               suffix=path.suffix)
-    os.close(fd)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
