@@ -9,6 +9,10 @@ this machine, then reports on test videos:
   its first frame; the shape is tracked from the context frame through two
   sampled frames and each track is classified as one of the 8 motions at 1
   unit per frame, or invalid (`evaluation.motion_modes`);
+* the density's own view of the motions (`evaluation.motion_likelihood`):
+  bits per pixel of futures that move validly, stand still, or move at half
+  or double speed, and how the density spreads over the valid ones (sampling
+  can miss modes that the density has);
 * best-of-N PSNR / SSIM of sampled futures against the real ones, next to
   copying the last context frame.
 
@@ -115,7 +119,13 @@ def measure(model, args):
     motion = {str(t): evaluation.motion_modes(
         model, motion_videos, num_samples=64, num_frames=2, temperature=t,
         seed=2) for t in args.temperatures}
-    return {key: vars(value) for key, value in scores.items()}, motion
+    likelihood = evaluation.motion_likelihood(
+        model, num_videos=args.motion_videos, data_seed=0, seed=3)
+    likelihood["bits_per_pixel"] = {
+        kind: vars(value)
+        for kind, value in likelihood["bits_per_pixel"].items()}
+    return ({key: vars(value) for key, value in scores.items()}, motion,
+            likelihood)
 
 
 def _table(results, args, seconds):
@@ -166,6 +176,26 @@ def _table(results, args, seconds):
                     f"{m['directions_total']} "
                     f"| {100 * m['valid_share']:.1f} % | "
                     + ("n/a" if mass is None else f"{mass:.2f}") + " |")
+    lines += ["", "The density's view of the motions (`evaluation.motion_likelihood`"
+              f", {args.motion_videos} test videos: bits per pixel of the 2 "
+              "future frames when the shape moves validly, stands still, or "
+              "moves at half or double speed):", "",
+              "| dynamics | steps | valid | still | half speed | double speed "
+              "| valid beat all wrong | valid beat wrong, pairs | "
+              "effective directions |", "|---|---|---|---|---|---|---|---|---|"]
+    for dynamics, result in results.items():
+        for report in result["reports"]:
+            m = report.get("likelihood")
+            if m is None:
+                continue
+            bits = m["bits_per_pixel"]
+            lines.append(
+                f"| {dynamics} | {report['step']} | "
+                + " | ".join(f"{bits[kind]['mean']:.3f}" for kind in (
+                    "valid", "still", "half_speed", "double_speed"))
+                + f" | {100 * m['valid_above_all_share']:.0f} % | "
+                f"{100 * m['pairwise_share']:.0f} % | "
+                f"{m['effective_directions']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -221,12 +251,12 @@ def main(argv=None):
     results = {}
     for path in args.models or []:
         model = keras.models.load_model(path)
-        scores, motion = measure(model, args)
+        scores, motion, likelihood = measure(model, args)
         steps = int(model.optimizer.iterations.numpy())
         results[pathlib.Path(path).stem] = {"curve": [], "reports": [{
             "step": steps, "seconds": float("nan"),
             "train_bits_per_pixel": float("nan"), "scores": scores,
-            "motion": motion}]}
+            "motion": motion, "likelihood": likelihood}]}
         print(path, json.dumps({"steps": steps, "motion": motion}),
               flush=True)
     for dynamics in ([] if args.models else args.dynamics):
@@ -239,15 +269,16 @@ def main(argv=None):
                 run.train_until(steps=args.steps)
             else:
                 run.train_until(seconds=minutes * 60)
-            scores, motion = measure(run.model, args)
+            scores, motion, likelihood = measure(run.model, args)
             reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
                             "train_bits_per_pixel": run.curve[-1][
                                 "bits_per_pixel"],
-                            "scores": scores, "motion": motion})
+                            "scores": scores, "motion": motion,
+                            "likelihood": likelihood})
             print(dynamics, json.dumps({
                 "steps": run.steps, "train_minutes": run.seconds / 60,
                 "bits_per_pixel": scores["bits_per_pixel"],
-                "motion": motion}), flush=True)
+                "motion": motion, "likelihood": likelihood}), flush=True)
             if args.save_models:
                 folder = pathlib.Path(args.save_models)
                 folder.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from tfp_videoflow import dequantization
 from tfp_videoflow.data import moving_shapes
 
 
@@ -227,4 +228,108 @@ def motion_modes(model, videos, num_samples=64, num_frames=2,
                              for d in range(len(DIRECTIONS))],
         "shape_mass_ratio": float(_shape_mass(futures).mean()
                                   / max(_shape_mass(last).mean(), 1.0)),
+    }
+
+
+# Wrong futures, as a speed (canvas units per frame) along each direction.
+WRONG_SPEEDS = {"still": 0.0, "half_speed": 0.5, "double_speed": 2.0}
+
+
+def motion_candidates(params, resolution, num_context, num_target):
+    """Real context frames, then every future the likelihood test compares.
+
+    Args:
+      params: the `moving_shapes.VideoParams` of one video.
+      resolution: frame height = width in pixels.
+      num_context: K, frames of the real video used as context.
+      num_target: T, frames of each candidate future.
+
+    Returns:
+      uint8 `[C, K + T, H, W, 3]` videos and a list of C kinds: "valid"
+      (one unit per frame along a direction the context allows: all 8 when
+      K = 1, the video's own when K >= 2 shows it), "other_direction"
+      (a direction the context rules out), or a key of `WRONG_SPEEDS` (that
+      speed along any of the 8 directions; "still" once).
+    """
+    context = moving_shapes.render_video(params, resolution, num_context)
+    start = moving_shapes.centre_at(params, num_context - 1)
+    velocities, kinds = [], []
+    for direction, step in enumerate(moving_shapes.DIRECTIONS):
+        consistent = num_context == 1 or direction == params.direction
+        velocities.append(np.asarray(step, np.float64))
+        kinds.append("valid" if consistent else "other_direction")
+    for kind, speed in WRONG_SPEEDS.items():
+        for step in (moving_shapes.DIRECTIONS[:1] if speed == 0
+                     else moving_shapes.DIRECTIONS):
+            velocities.append(speed * np.asarray(step, np.float64))
+            kinds.append(kind)
+    videos = [np.concatenate([context, np.stack([
+        moving_shapes.render_frame(params, start + t * velocity, resolution)
+        for t in range(1, num_target + 1)])]) for velocity in velocities]
+    return np.stack(videos), kinds
+
+
+def motion_likelihood(model, num_videos=32, split="test", data_seed=0,
+                      seed=0):
+    """Does the model's density rank the true motions above wrong ones?
+
+    Sampling shows only what the sampler hits; this asks the density itself.
+    For each Stochastic Movement video, the context is its first K frames and
+    the candidate futures (`motion_candidates`) continue from the last
+    context frame: the valid motions, and the shape standing still or moving
+    at half or at double speed. Every candidate of a video is scored with the
+    same dequantization noise, so their log-likelihoods compare directly.
+
+    Args:
+      model: a `VideoFlowModel` trained on Stochastic Movement (square RGB
+        frames).
+      num_videos: videos `0 .. num_videos - 1` of `split` are used.
+      split: data split of the videos.
+      data_seed: seed of the data set (as in `data.stochastic_movement`).
+      seed: seed of the dequantization noise.
+
+    Returns:
+      A dict: "bits_per_pixel", a dict from each kind of candidate to the
+      `MeanAndError` over videos of its mean bits per pixel;
+      "valid_above_all_share", the share of videos in which every valid
+      future scores better than every wrong one; "pairwise_share", the share
+      of (valid, wrong) pairs in which the valid one scores better;
+      "effective_directions", 2 ** (entropy in bits of the model's
+      probabilities renormalised over the valid futures), averaged over
+      videos: the number of valid futures the density spreads its mass over
+      (8 for a perfect model when K = 1).
+    """
+    height, width, channels = model.frame_shape
+    if height != width or channels != 3:
+        raise ValueError(f"motion_likelihood needs square RGB frames, got "
+                         f"frame shape {model.frame_shape}.")
+    if num_videos < 1:
+        raise ValueError(f"num_videos must be >= 1, got {num_videos}.")
+    k, t = model.num_context_frames, model.num_target_frames
+    log_probs, kinds = [], None
+    for index in range(num_videos):
+        videos, kinds = motion_candidates(
+            moving_shapes.video_params(data_seed, split, index), height, k, t)
+        noise = tf.random.stateless_uniform(videos.shape[1:], (seed, index))
+        values = dequantization.dequantize(videos, model.num_bits, noise)
+        dist = model(values[:, :k], num_target_frames=t, temperature=1.0)
+        log_probs.append(np.asarray(dist.log_prob(values[:, k:])))
+    log_probs = np.stack(log_probs).astype(np.float64)  # [videos, cand.], nats
+    kinds = np.asarray(kinds)
+    valid, wrong = log_probs[:, kinds == "valid"], log_probs[:, kinds != "valid"]
+    num_values = t * height * width * channels
+    bits = -log_probs / (math.log(2.0) * num_values)
+    # Renormalised over the valid futures (a log-softmax), entropy in bits.
+    shifted = valid - valid.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    entropy = -np.sum(np.exp(log_p) * log_p, axis=1) / math.log(2.0)
+    return {
+        "bits_per_pixel": {
+            str(kind): MeanAndError.of(bits[:, kinds == kind].mean(axis=1))
+            for kind in dict.fromkeys(kinds)},
+        "valid_above_all_share": float(np.mean(
+            valid.min(axis=1) > wrong.max(axis=1))),
+        "pairwise_share": float(np.mean(
+            valid[:, :, np.newaxis] > wrong[:, np.newaxis, :])),
+        "effective_directions": float(np.mean(2.0 ** entropy)),
     }
