@@ -279,6 +279,10 @@ def motion_likelihood(model, num_videos=32, split="test", data_seed=0,
     context frame: the valid motions, and the shape standing still or moving
     at half or at double speed. Every candidate of a video is scored with the
     same dequantization noise, so their log-likelihoods compare directly.
+    A double-speed shape is often partly off the canvas by the second future
+    frame, and less shape costs fewer bits even to a model that ignores the
+    past: read the numbers next to those of a per-frame model
+    (dynamics "none").
 
     Args:
       model: a `VideoFlowModel` trained on Stochastic Movement (square RGB

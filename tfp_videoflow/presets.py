@@ -10,18 +10,20 @@
   additive coupling of width 512, prior depth 10 over 1 past frame without
   latent skip).
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
-  minutes: same structure, far fewer and narrower layers, and with the latent
-  skip (mean += z_{t-1}), so that from its first steps the prior carries the
-  shape over from the previous frame (without it, samples after minutes of
-  CPU training had lost the shape). Its coupling is affine, not additive as
-  in "shapes": with volume-preserving couplings only ActNorm and the 1x1
-  convolutions can scale, one factor per channel for the whole frame, while
-  this data wants a tight density on its black background and a wide one
-  where the shape is. After 12 minutes on one CPU core the affine model
-  scores 0.418 bits per pixel, the additive one 0.457. Minutes of CPU
-  training do not teach it the motion: BENCHMARKS.md, section 5.
-  Its gradients are clipped to global norm 1: at learning rate 1e-3 an
-  unclipped run diverged after 1400 steps (bits per pixel 0.51 -> 1e7).
+  minutes: the structure of "shapes" with far fewer and narrower layers,
+  and, like "shapes", no latent skip. With the skip (mean += z_{t-1}) the
+  prior starts at "nothing moves" and, after 30 minutes on one CPU core,
+  had learnt that the shape leaves its place but not where it goes: 6
+  directions in all and 0.4 % valid sampled motions. Without it, the same
+  budget gave all 8 directions, 4.9 % valid motions, and lower test bits
+  per pixel (0.296 against 0.317; BENCHMARKS.md, section 5). Its coupling is
+  affine, not additive as in "shapes": with volume-preserving couplings
+  only ActNorm and the 1x1 convolutions can scale, one factor per channel
+  for the whole frame, while this data wants a tight density on its black
+  background and a wide one where the shape is (after 12 minutes on one CPU
+  core: 0.418 bits per pixel affine, 0.457 additive). Its gradients are
+  clipped to global norm 1: at learning rate 1e-3 an unclipped run diverged
+  after 1400 steps (bits per pixel 0.51 -> 1e7).
 * "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
   it learns little.
 """
@@ -44,7 +46,7 @@ PRESETS = {
         train_target_frames=1, num_levels=3, steps_per_level=4,
         coupling="affine", coupling_width=64, gated_coupling=False,
         dynamics="conv3d", num_cond_frames=1, prior_width=64, prior_depth=2,
-        latent_skip=True, num_bits=5, gradient_clip_norm=1.0),
+        latent_skip=False, num_bits=5, gradient_clip_norm=1.0),
     "tiny": dict(
         frame_shape=(16, 16, 3), num_context_frames=1, num_target_frames=2,
         train_target_frames=1, num_levels=2, steps_per_level=2,
