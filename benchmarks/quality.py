@@ -147,35 +147,31 @@ def _table(results, args, seconds):
         "copy-last PSNR dB | copy-last SSIM |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for dynamics, result in results.items():
-        for report in result["reports"]:
-            s = report["scores"]
+    for dynamics, report in _reports(results):
+        s = report["scores"]
 
-            def fmt(key, digits, s=s):
-                return (f"{s[key]['mean']:.{digits}f} ± "
-                        f"{s[key]['standard_error']:.{digits}f}")
-            lines.append(
-                f"| {dynamics} | {report['step']} | "
-                f"{report['seconds'] / 60:.1f} | "
-                f"{report['train_bits_per_pixel']:.3f} | "
-                f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
-                f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
-                f"{fmt('copy_last_ssim', 3)} |")
+        def fmt(key, digits, s=s):
+            return (f"{s[key]['mean']:.{digits}f} ± "
+                    f"{s[key]['standard_error']:.{digits}f}")
+        lines.append(
+            f"| {dynamics} | {report['step']} | "
+            f"{report['seconds'] / 60:.1f} | "
+            f"{report['train_bits_per_pixel']:.3f} | "
+            f"{fmt('bits_per_pixel', 3)} | {fmt('psnr', 2)} | "
+            f"{fmt('ssim', 3)} | {fmt('copy_last_psnr', 2)} | "
+            f"{fmt('copy_last_ssim', 3)} |")
     lines += ["", f"Multimodality ({args.motion_videos} test videos x 64 "
               "futures from the first frame; 8 motions exist):", "",
               "| dynamics | steps | temperature | directions per video | "
               "directions in all | valid share | shape mass sampled / "
               "context |", "|---|---|---|---|---|---|---|"]
-    for dynamics, result in results.items():
-        for report in result["reports"]:
-            for temperature, m in report["motion"].items():
-                mass = m.get("shape_mass_ratio")
-                lines.append(
-                    f"| {dynamics} | {report['step']} | {temperature} | "
-                    f"{m['directions_per_video']:.2f} | "
-                    f"{m['directions_total']} "
-                    f"| {100 * m['valid_share']:.1f} % | "
-                    + ("n/a" if mass is None else f"{mass:.2f}") + " |")
+    for dynamics, report in _reports(results):
+        for temperature, m in report["motion"].items():
+            lines.append(
+                f"| {dynamics} | {report['step']} | {temperature} | "
+                f"{m['directions_per_video']:.2f} | {m['directions_total']} "
+                f"| {100 * m['valid_share']:.1f} % | "
+                f"{m['shape_mass_ratio']:.2f} |")
     lines += ["", "The density's view of the motions (`evaluation.motion_likelihood`"
               f", {args.motion_videos} test videos: bits per pixel of the 2 "
               "future frames when the shape moves validly, stands still, or "
@@ -183,20 +179,24 @@ def _table(results, args, seconds):
               "| dynamics | steps | valid | still | half speed | double speed "
               "| valid beat all wrong | valid beat wrong, pairs | "
               "effective directions |", "|---|---|---|---|---|---|---|---|---|"]
+    for dynamics, report in _reports(results):
+        m = report["likelihood"]
+        bits = m["bits_per_pixel"]
+        lines.append(
+            f"| {dynamics} | {report['step']} | "
+            + " | ".join(f"{bits[kind]['mean']:.3f}" for kind in (
+                "valid", "still", "half_speed", "double_speed"))
+            + f" | {100 * m['valid_above_all_share']:.0f} % | "
+            f"{100 * m['pairwise_share']:.0f} % | "
+            f"{m['effective_directions']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _reports(results):
+    """(dynamics or model name, report) for every measurement, in order."""
     for dynamics, result in results.items():
         for report in result["reports"]:
-            m = report.get("likelihood")
-            if m is None:
-                continue
-            bits = m["bits_per_pixel"]
-            lines.append(
-                f"| {dynamics} | {report['step']} | "
-                + " | ".join(f"{bits[kind]['mean']:.3f}" for kind in (
-                    "valid", "still", "half_speed", "double_speed"))
-                + f" | {100 * m['valid_above_all_share']:.0f} % | "
-                f"{100 * m['pairwise_share']:.0f} % | "
-                f"{m['effective_directions']:.2f} |")
-    return "\n".join(lines) + "\n"
+            yield dynamics, report
 
 
 def main(argv=None):
