@@ -321,8 +321,8 @@ def motion_likelihood(model, num_videos=32, split="test", data_seed=0,
     log_probs = np.stack(log_probs).astype(np.float64)  # [videos, cand.], nats
     kinds = np.asarray(kinds)
     valid, wrong = log_probs[:, kinds == "valid"], log_probs[:, kinds != "valid"]
-    num_values = t * height * width * channels
-    bits = -log_probs / (math.log(2.0) * num_values)
+    bits = dequantization.bits_per_pixel(log_probs,
+                                         t * height * width * channels)
     # Renormalised over the valid futures (a log-softmax), entropy in bits.
     shifted = valid - valid.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

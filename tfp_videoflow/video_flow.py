@@ -21,7 +21,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from bijectors import flow_bijector
-from tfp_videoflow import latent_dynamics
+from tfp_videoflow import dequantization, latent_dynamics
 
 tfd = tfp.distributions
 
@@ -126,7 +126,7 @@ class VideoFlow(tfd.TransformedDistribution):
         """-log2 p(frames) per pixel value (sub-pixel), `[*sample, *batch]`."""
         num_values = self.num_target_frames * math.prod(
             self.bijector.frame_shape)
-        return -self.log_prob(frames) / (math.log(2.0) * num_values)
+        return dequantization.bits_per_pixel(self.log_prob(frames), num_values)
 
 
 def _unique(variables):
