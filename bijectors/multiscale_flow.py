@@ -144,9 +144,46 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
                 layer.initialized.assign(False)
         self.inverse_and_log_det(frames)
 
+    # ----------------------------------------- split conditions (for priors)
+    def encode_with_conditions(self, frames):
+        """Frames `[N, H, W, C]` -> `(latents, conditions, log_det)`.
+
+        `conditions[l]` is what stays at level l when z_l splits off (Glow's
+        x1, shaped like z_l): a function of the coarser latents z_{>l} of the
+        same frame only, so a prior of z_l may condition on it. The top level
+        has none (`conditions[-1]` is None). `log_det` is log|det dz/dx|,
+        `[N]`.
+        """
+        frames = self._check_frames(frames, "encode_with_conditions")
+        if frames.shape.rank != 1 + flow_bijector.EVENT_NDIMS:
+            raise ValueError(f"{self.name}.encode_with_conditions: expected "
+                             f"frames [N, H, W, C], got shape {frames.shape}.")
+        return self._encode_levels(frames)
+
+    def decode_level(self, level, latent, condition=None):
+        """One level of the latent -> frame pass, for top-down sampling.
+
+        Args:
+          level: 0 (finest) .. num_levels - 1.
+          latent: z_level, `[N, h, w, c]`.
+          condition: x1 of this level (None on the top level), from
+            `decode_level(level + 1, ...)`.
+
+        Returns:
+          x1 of level `level - 1`, or the frame `[N, H, W, C]` for level 0.
+        """
+        top = level == self.num_levels - 1
+        if top != (condition is None):
+            raise ValueError(f"{self.name}.decode_level: level {level} needs "
+                             f"{'no' if top else 'a'} condition.")
+        h = latent if top else tf.concat([condition, latent], axis=-1)
+        for step in reversed(self._levels[level]):
+            h, _ = step._decode(h)
+        return self._squeeze._decode(h)[0]
+
     # ------------------------------------------------------------------ flow
-    def _encode(self, x):
-        latents = []
+    def _encode_levels(self, x):
+        latents, conditions = [], []
         log_det = tf.zeros(tf.shape(x)[:1], x.dtype)
         h = x
         for level, steps in enumerate(self._levels):
@@ -157,8 +194,14 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
             if level < len(self._levels) - 1:
                 h, z = tf.split(h, 2, axis=-1)
                 latents.append(z)
+                conditions.append(h)
         latents.append(h)
-        return tuple(latents), log_det
+        conditions.append(None)
+        return tuple(latents), tuple(conditions), log_det
+
+    def _encode(self, x):
+        latents, _, log_det = self._encode_levels(x)
+        return latents, log_det
 
     def _decode(self, latents):
         h = latents[-1]

@@ -38,11 +38,25 @@ def bin_centres(pixels, num_bits):
     return to_bins(pixels, num_bits) + 0.5
 
 
-def quantize(values, num_bits):
-    """Continuous values in bin units -> uint8 pixels (bin floor, clipped)."""
+def centre_values(values, num_bits):
+    """Continuous values in bin units -> the centres of their (clipped) bins.
+
+    What the model conditions on: the discrete frame a value belongs to.
+    Values beyond the range go to the first or last bin, NaN to the first
+    (a sampled frame may hold them; the history must stay finite).
+    """
     num_bits = _check_bits(num_bits)
-    bins = tf.clip_by_value(tf.floor(values), 0.0, 2.0 ** num_bits - 1.0)
-    return tf.cast(bins * 2.0 ** (8 - num_bits), tf.uint8)
+    values = tf.where(tf.math.is_nan(values), tf.zeros_like(values), values)
+    return tf.clip_by_value(tf.floor(values), 0.0, 2.0 ** num_bits - 1.0) + 0.5
+
+
+def quantize(values, num_bits):
+    """Continuous values in bin units -> uint8 pixels of their bins.
+
+    The bins are those of `centre_values`: clipped to the range, NaN to 0.
+    """
+    return tf.cast((centre_values(values, num_bits) - 0.5)
+                   * 2.0 ** (8 - num_bits), tf.uint8)
 
 
 def bits_per_pixel(log_prob, num_values):

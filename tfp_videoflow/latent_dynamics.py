@@ -4,33 +4,40 @@ For target frames t = 1..T following K context frames, with per-level latents
 z_t = (z_t^1, ..., z_t^L) (finest first, as `bijectors.MultiScaleFlow` gives
 them), the prior is autoregressive in time and coarse to fine within a frame:
 
-    p(z_{1:T} | context) = prod_t prod_l N(z_t^l ; mean, temperature * scale)
-    (mean, log scale) = prior_l(z_{t-k..t-1}^l, z_t^{l+1})
+    p(z_{1:T} | context) = prod_t prod_l p_l(z_t^l | h_{t-k..t-1}^l, x1_t^l)
 
-where prior_l is one of `priors.PRIORS` and k = `num_cond_frames`. History
-frames before the first context frame do not exist; they are zeros flagged by
-a "missing" indicator.
+where p_l is one of `priors.PRIORS` (a Gaussian, or a mixture on the top
+level), k = `num_cond_frames`, and
+
+* x1_t^l is Glow's split condition: what stays at level l of frame t when
+  z_t^l splits off, a function of z_t^{>l} (`MultiScaleFlow.decode_level`),
+  so the finest level sees everything the coarser ones decided, spatially
+  aligned with it. The top level has none.
+* h_s^l is the level-l latent of past frame s *as the model conditions on
+  it*: with `discrete_history` (the default) the latent of the frame's bin
+  centres, i.e. of the discrete frame, whether the frame is a context frame,
+  a real target frame (teacher forcing) or a sampled one; otherwise the
+  latent of the frame's continuous values. Frames before the first context
+  frame do not exist: zeros flagged by a "missing" indicator.
 
 `LatentDynamicsNetwork` (a Keras layer) owns the weights and knows how to
 score and to sample; `LatentDynamics` is the `tfp.distributions.Distribution`
 view of it for one batch of context latents: its event is the tuple of
 per-level target latents, each `[T, h, w, c]`; its batch shape is that of the
 context. Training scores all T frames in parallel (teacher forcing); sampling
-carries a window of the last k latents per level forward, so generating T
-frames costs T prior steps.
+goes frame by frame and, within a frame, top-down, decoding each level to
+the next one's x1 (the decode doubles as the frame's generation), so
+generating T frames costs T prior steps and T flow passes.
 """
-
-import math
 
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfp_videoflow import dequantization
 from tfp_videoflow import priors
 
 tfd = tfp.distributions
-
-_HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
 
 class LatentDynamicsNetwork(keras.layers.Layer):
@@ -38,7 +45,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 seed=0, **kwargs):
+                 top_components=1, seed=0, **kwargs):
         """Creates the network.
 
         Args:
@@ -46,6 +53,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           dynamics: "conv3d", "pointwise" or "none" (see `priors.py`).
           num_cond_frames: k, how many past frames each prior sees.
           width, depth, dilations, latent_skip: of the "conv3d" prior.
+          top_components: mixture components of the top level's prior
+            (1: the paper's Gaussian); "conv3d" only.
           seed: integer seed of the initial weights.
           **kwargs: for `keras.layers.Layer`.
         """
@@ -56,21 +65,26 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         if num_cond_frames < 1:
             raise ValueError(f"num_cond_frames must be >= 1, got "
                              f"{num_cond_frames}.")
+        if top_components < 1 or (top_components > 1 and dynamics != "conv3d"):
+            raise ValueError(f"top_components must be 1, or > 1 with dynamics "
+                             f"'conv3d'; got {top_components} with "
+                             f"{dynamics!r}.")
         self.latent_shapes = tuple(tuple(int(d) for d in s)
                                    for s in latent_shapes)
         self.dynamics = dynamics
         self.num_cond_frames = int(num_cond_frames)
         self.level_priors = []
         for level, shape in enumerate(self.latent_shapes):
-            coarser = (None if level == len(self.latent_shapes) - 1
-                       else self.latent_shapes[level + 1][-1] // 4)
+            top = level == len(self.latent_shapes) - 1
             options = {}
             if dynamics == "conv3d":
                 options = dict(width=width, depth=depth, dilations=dilations,
                                latent_skip=latent_skip,
+                               num_cond_frames=num_cond_frames,
+                               num_components=top_components if top else 1,
                                seed=seed + 1000 * level)
             self.level_priors.append(priors.PRIORS[dynamics](
-                shape, coarser, dtype=self.dtype_policy,
+                shape, conditioned=not top, dtype=self.dtype_policy,
                 name=f"level{level}_prior", **options))
         self.built = True
 
@@ -78,19 +92,31 @@ class LatentDynamicsNetwork(keras.layers.Layer):
     def num_levels(self):
         return len(self.latent_shapes)
 
-    def _params(self, level, history, missing, coarser_latent):
-        """(mean, log_scale) of `level` given its history and coarser latent."""
-        coarser = (None if coarser_latent is None
-                   else tf.nn.depth_to_space(coarser_latent, 2))
-        return self.level_priors[level](history, missing, coarser)
-
-    # --------------------------------------------------------------- scoring
-    def log_prob(self, context, target, temperature=1.0):
-        """log p(target | context), summed over frames, per example.
+    def level_distribution(self, level, history, missing, condition=None,
+                           temperature=1.0):
+        """p(z^level | history, x1): batch `[N]`, event `[h, w, c]`.
 
         Args:
-          context: tuple over levels of `[N, K, h, w, c]`.
+          level: 0 (finest) .. num_levels - 1.
+          history: `[N, k, h, w, c]` past latents of this level.
+          missing: `[N, k]`, 1.0 where a history frame is padding.
+          condition: x1 of this level `[N, h, w, c]` (None on the top level).
+          temperature: multiplies the scales.
+        """
+        return self.level_priors[level](history, missing, condition=condition,
+                                        temperature=temperature)
+
+    # --------------------------------------------------------------- scoring
+    def log_prob(self, past, target, conditions, temperature=1.0):
+        """log p(target | past), per example and target frame.
+
+        Args:
+          past: tuple over levels of `[N, K + T - 1, h, w, c]`: the history
+            latents of the context frames and of every target frame but the
+            last, as the model conditions on them.
           target: tuple over levels of `[N, T, h, w, c]`.
+          conditions: tuple over levels of the targets' x1, `[N, T, h, w, c]`
+            (None on the top level).
           temperature: multiplies every scale.
 
         Returns:
@@ -99,67 +125,75 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         k = self.num_cond_frames
         total = 0.0
         for level in range(self.num_levels):
-            sequence = tf.concat([context[level], target[level]], axis=1)
-            num_context = tf.shape(context[level])[1]
             num_target = tf.shape(target[level])[1]
-            history, missing = _teacher_forcing_windows(
-                sequence, num_context, k)
-            # Fold frames into the batch: every target frame is scored at once.
-            fold = _fold_time(history)
-            coarser = (None if level == self.num_levels - 1
-                       else _fold_time(target[level + 1]))
-            mean, log_scale = self._params(
-                level, fold, tf.reshape(missing, [-1, k]), coarser)
-            z = _fold_time(target[level])
-            log_density = _normal_log_prob(z, mean, log_scale, temperature)
+            history, missing = _teacher_forcing_windows(past[level],
+                                                        num_target, k)
+            condition = (None if conditions[level] is None
+                         else _fold_time(conditions[level]))
+            dist = self.level_distribution(
+                level, _fold_time(history), tf.reshape(missing, [-1, k]),
+                condition, temperature)
+            log_density = dist.log_prob(_fold_time(target[level]))
             total += tf.reshape(log_density, tf.stack(
                 [tf.shape(target[level])[0], num_target]))
         return total
 
     # -------------------------------------------------------------- sampling
-    def sample(self, context, num_frames, temperature=1.0, seed=None):
-        """Samples `num_frames` future latents after `context`.
+    def sample(self, flow, context, num_frames, temperature=1.0, seed=None,
+               history_of=None):
+        """Samples `num_frames` future frames after `context`.
 
         Args:
-          context: tuple over levels of `[N, K, h, w, c]`.
+          flow: the `bijectors.MultiScaleFlow` whose latents this models.
+          context: tuple over levels of `[N, K, h, w, c]` history latents.
           num_frames: T, a Python int.
           temperature: multiplies every scale.
           seed: a stateless seed (shape [2] int tensor), an int (the
             stateless seed `(0, seed)`: the same int gives the same draw), or
             None (fresh randomness).
+          history_of: maps a sampled frame `[N, H, W, C]` and its latents to
+            the latents the next steps condition on (default: the latents).
 
         Returns:
-          tuple over levels of `[N, T, h, w, c]`.
+          `(latents, frames)`: a tuple over levels of `[N, T, h, w, c]` and
+          the frames `[N, T, H, W, C]`.
         """
         seed = stateless_seed(seed)
         num_levels = self.num_levels
         windows = tuple(_last_window(c, self.num_cond_frames) for c in context)
-        frames = tuple(tf.TensorArray(c.dtype, size=num_frames)
-                       for c in context)
+        latents = tuple(tf.TensorArray(c.dtype, size=num_frames)
+                        for c in context)
+        frames = tf.TensorArray(context[0].dtype, size=num_frames)
 
-        def step(t, windows, frames):
-            # One frame: every level, coarse to fine, from its own window.
+        def step(t, windows, latents, frames):
+            # One frame: every level, top-down, each decoded to the next
+            # level's x1; the finest decode is the frame.
             seeds = tfp.random.split_seed(
                 tf.random.experimental.stateless_fold_in(seed, t),
                 n=num_levels)
-            windows, frames = list(windows), list(frames)
-            coarser = None
+            windows, latents = list(windows), list(latents)
+            condition, frame_latents = None, [None] * num_levels
             for level in reversed(range(num_levels)):
                 history, missing = windows[level]
-                mean, log_scale = self._params(level, history, missing,
-                                               coarser)
-                noise = tf.random.stateless_normal(
-                    tf.shape(mean), seed=seeds[level], dtype=mean.dtype)
-                z = mean + temperature * tf.exp(log_scale) * noise
-                frames[level] = frames[level].write(t, z)
-                windows[level] = _advance_window(history, missing, z)
-                coarser = z
-            return t + 1, tuple(windows), tuple(frames)
+                z = self.level_distribution(
+                    level, history, missing, condition, temperature).sample(
+                        seed=seeds[level])
+                frame_latents[level] = z
+                latents[level] = latents[level].write(t, z)
+                condition = flow.decode_level(level, z, condition)
+            frame = condition
+            history_latents = (frame_latents if history_of is None
+                               else history_of(frame, tuple(frame_latents)))
+            for level in range(num_levels):
+                windows[level] = _advance_window(*windows[level],
+                                                 history_latents[level])
+            return t + 1, tuple(windows), tuple(latents), frames.write(t, frame)
 
         # A while loop: inside a tf.function the graph does not grow with T.
-        _, _, frames = tf.while_loop(
-            lambda t, *_: t < num_frames, step, (0, windows, frames))
-        return tuple(tf.transpose(f.stack(), [1, 0, 2, 3, 4]) for f in frames)
+        _, _, latents, frames = tf.while_loop(
+            lambda t, *_: t < num_frames, step, (0, windows, latents, frames))
+        return (tuple(_time_second(z.stack()) for z in latents),
+                _time_second(frames.stack()))
 
 
 def stateless_seed(seed):
@@ -173,12 +207,9 @@ def stateless_seed(seed):
     return tfp.random.sanitize_seed(seed)
 
 
-def _normal_log_prob(z, mean, log_scale, temperature):
-    """Sum over [h, w, c] of log N(z; mean, temperature * exp(log_scale))."""
-    log_scale = log_scale + tf.math.log(tf.cast(temperature, z.dtype))
-    standardized = (z - mean) * tf.exp(-log_scale)
-    return tf.reduce_sum(-0.5 * tf.square(standardized) - log_scale
-                         - _HALF_LOG_TWO_PI, axis=[1, 2, 3])
+def _time_second(x):
+    """[T, N, ...] -> [N, T, ...]."""
+    return tf.transpose(x, tf.concat([[1, 0], tf.range(2, tf.rank(x))], 0))
 
 
 def _fold_time(x):
@@ -186,29 +217,36 @@ def _fold_time(x):
     return tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
 
 
-def _teacher_forcing_windows(sequence, num_context, k):
+def _unfold_time(x, num_frames):
+    """[N * T, ...] -> [N, T, ...]."""
+    return tf.reshape(x, tf.concat([[-1, num_frames], tf.shape(x)[1:]], 0))
+
+
+def _teacher_forcing_windows(past, num_target, k):
     """The k frames before each target frame, and which of them are missing.
 
     Args:
-      sequence: `[N, K + T, h, w, c]`, context then target latents.
-      num_context: K.
+      past: `[N, K + T - 1, h, w, c]`, the history latents of the context
+        frames and of the target frames but the last.
+      num_target: T.
       k: window length.
 
     Returns:
-      history `[N, T, k, h, w, c]` (frame j of window t is sequence frame
+      history `[N, T, k, h, w, c]` (frame j of window t is past frame
       K + t - k + j, zero where that is < 0) and missing `[N, T, k]`.
     """
-    zeros = tf.zeros_like(sequence[:, :1])
-    padded = tf.concat([tf.repeat(zeros, k, axis=1), sequence[:, :-1]], axis=1)
-    # Window t (target frame t) ends with frame K + t - 1: padded index K+t+k-1.
+    zeros = tf.zeros_like(past[:, :1])
+    padded = tf.concat([tf.repeat(zeros, k, axis=1), past], axis=1)
+    num_past = tf.shape(past)[1]
+    num_context = num_past - num_target + 1
+    # Window t (target frame t) ends with past frame K + t - 1: padded
+    # index K + t + k - 1.
     history = tf.signal.frame(padded, k, 1, axis=1)[:, num_context:]
-    batch = tf.shape(sequence)[0]
-    total = tf.shape(sequence)[1]
-    present = tf.concat([tf.zeros([k]), tf.ones([total - 1])], axis=0)
+    present = tf.concat([tf.zeros([k]), tf.ones([num_past])], axis=0)
     missing = 1.0 - tf.signal.frame(present, k, 1)[num_context:]
     missing = tf.broadcast_to(missing[tf.newaxis],
-                              tf.stack([batch, total - num_context, k]))
-    return history, tf.cast(missing, sequence.dtype)
+                              tf.stack([tf.shape(past)[0], num_target, k]))
+    return history, tf.cast(missing, past.dtype)
 
 
 def _last_window(context, k):
@@ -230,23 +268,47 @@ def _advance_window(history, missing, z):
     return history, missing
 
 
+def encode_frames(flow, frames):
+    """Frames `[N, T, H, W, C]` -> (latents, conditions, log_det) per frame.
+
+    Latents and conditions are tuples over levels of `[N, T, h, w, c]` (the
+    top level's condition None); log_det is `[N, T]`.
+    """
+    num_frames = tf.shape(frames)[1]
+    latents, conditions, log_det = flow.encode_with_conditions(
+        _fold_time(frames))
+    unfold = lambda x: None if x is None else _unfold_time(x, num_frames)  # noqa: E731
+    return (tuple(unfold(z) for z in latents),
+            tuple(unfold(c) for c in conditions),
+            tf.reshape(log_det, tf.stack([-1, num_frames])))
+
+
 class LatentDynamics(tfd.Distribution):
     """p(target latents | context latents) as a TFP distribution.
 
     Event: tuple over levels of `[T, h, w, c]`; batch shape: the leading
     dimensions of the context latents (each `[*batch, K, h, w, c]`).
+    The flow is needed because each level is conditioned on the x1 of its
+    split and, with `discrete_history`, later frames on the latents of the
+    earlier frames' bin centres.
     """
 
-    def __init__(self, network, context_latents, num_target_frames,
-                 temperature=1.0, validate_args=False, name="LatentDynamics"):
+    def __init__(self, network, flow, context_latents, num_target_frames,
+                 temperature=1.0, discrete_history=True, num_bits=8,
+                 validate_args=False, name="LatentDynamics"):
         """Creates the distribution.
 
         Args:
           network: a `LatentDynamicsNetwork` (owns the weights).
-          context_latents: tuple over levels of `[*batch, K, h, w, c]`.
+          flow: the `bijectors.MultiScaleFlow` of the latents.
+          context_latents: tuple over levels of `[*batch, K, h, w, c]`, the
+            history latents of the context frames.
           num_target_frames: T, a positive Python int.
           temperature: positive float; multiplies every scale (of log_prob and
             sample alike, so the two stay consistent).
+          discrete_history: condition later frames on the latents of the
+            earlier frames' bin centres (see the module docstring).
+          num_bits: bit depth of the bins (for `discrete_history`).
           validate_args: as in TFP.
           name: distribution name.
         """
@@ -260,9 +322,12 @@ class LatentDynamics(tfd.Distribution):
             raise ValueError(f"expected {network.num_levels} levels of context "
                              f"latents, got {len(context_latents)}.")
         self._network = network
+        self._flow = flow
         self._context = tuple(tf.convert_to_tensor(c) for c in context_latents)
         self._num_target_frames = int(num_target_frames)
         self._temperature = float(temperature)
+        self._discrete_history = bool(discrete_history)
+        self._num_bits = dequantization._check_bits(num_bits)  # pylint: disable=protected-access
         dtype = self._context[0].dtype
         super().__init__(
             dtype=(dtype,) * network.num_levels,
@@ -309,49 +374,93 @@ class LatentDynamics(tfd.Distribution):
         return tuple(tf.constant([self._num_target_frames, *s], tf.int32)
                      for s in self._network.latent_shapes)
 
+    # ------------------------------------------------------- history latents
+    def history_latents(self, frames, latents):
+        """The latents later frames condition on, for frames `[N, H, W, C]`.
+
+        With `discrete_history`, those of the frames' bin centres; else
+        `latents` (the frames' own).
+        """
+        if not self._discrete_history:
+            return latents
+        centred = dequantization.centre_values(frames, self._num_bits)
+        return self._flow.encode_with_conditions(centred)[0]
+
+    def _folded_context(self, repeats=1):
+        """Context latents `[repeats * Nb, K, h, w, c]` (batch dims folded)."""
+        return tuple(
+            tf.reshape(tf.broadcast_to(c[tf.newaxis], tf.concat(
+                [[repeats], tf.shape(c)], 0)), tf.concat(
+                    [[-1], tf.shape(c)[-4:]], 0))
+            for c in self._context)
+
+    def log_prob_parts(self, target, conditions, target_frames):
+        """log p of each target frame, `[N, T]`, from folded inputs.
+
+        Args:
+          target: tuple over levels of `[N, T, h, w, c]`, N = samples x batch
+            (the context repeats over the samples).
+          conditions: the targets' x1, as `encode_frames` gives them.
+          target_frames: `[N, T, H, W, C]` (for the history latents).
+        """
+        num_batch = tf.reduce_prod(self._batch_shape_tensor())
+        repeats = tf.shape(target[0])[0] // num_batch
+        context = self._folded_context(repeats)
+        num_target = self._num_target_frames
+        if num_target == 1:
+            past = context
+        else:
+            if self._discrete_history:
+                earlier = target_frames[:, :-1]
+                history = tuple(
+                    _unfold_time(z, num_target - 1) for z in
+                    self.history_latents(_fold_time(earlier), None))
+            else:
+                history = tuple(z[:, :-1] for z in target)
+            past = tuple(tf.concat([c, h], axis=1)
+                         for c, h in zip(context, history))
+        return self._network.log_prob(past, target, conditions,
+                                      self._temperature)
+
     # --------------------------------------------------------- log_prob, sample
-    def _folded_context(self):
-        """Context latents with batch dims folded: `[Nb, K, h, w, c]`."""
-        return tuple(tf.reshape(c, tf.concat([[-1], tf.shape(c)[-4:]], 0))
-                     for c in self._context)
+    def _decode_frames(self, latents):
+        """Folded target latents -> (x1 per level, frames `[N, T, ...]`)."""
+        num_frames = self._num_target_frames
+        folded = tuple(_fold_time(z) for z in latents)
+        conditions, condition = [None] * len(folded), None
+        for level in reversed(range(len(folded))):
+            conditions[level] = (None if condition is None
+                                 else _unfold_time(condition, num_frames))
+            condition = self._flow.decode_level(level, folded[level], condition)
+        return tuple(conditions), _unfold_time(condition, num_frames)
 
     def _log_prob(self, latents):
         batch_shape = self._batch_shape_tensor()
-        num_batch = tf.reduce_prod(batch_shape)
-        # latents: [*sample, *batch, T, h, w, c]; the context repeats over the
-        # sample dimensions.
         sample_shape = tf.shape(latents[0])[
             :tf.rank(latents[0]) - 4 - tf.size(batch_shape)]
-        num_sample = tf.reduce_prod(sample_shape)
         target = tuple(
-            tf.reshape(z, tf.concat([[num_sample * num_batch], tf.shape(z)[-4:]],
-                                    0)) for z in latents)
-        context = tuple(
-            tf.reshape(tf.broadcast_to(c[tf.newaxis], tf.concat(
-                [[num_sample], tf.shape(c)], 0)), tf.concat(
-                    [[-1], tf.shape(c)[1:]], 0))
-            for c in self._folded_context())
-        per_frame = self._network.log_prob(context, target, self._temperature)
+            tf.reshape(z, tf.concat([[-1], tf.shape(z)[-4:]], 0))
+            for z in latents)
+        conditions, frames = self._decode_frames(target)
+        per_frame = self.log_prob_parts(target, conditions, frames)
         return tf.reshape(tf.reduce_sum(per_frame, axis=1),
                           tf.concat([sample_shape, batch_shape], 0))
 
+    def sample_latents_and_frames(self, n, seed=None):
+        """`n` futures per batch member: (latents, frames), batch dims folded.
+
+        Returns latents as a tuple over levels of `[n * Nb, T, h, w, c]` and
+        frames `[n * Nb, T, H, W, C]` (sample index major).
+        """
+        history_of = (self.history_latents if self._discrete_history
+                      else None)
+        return self._network.sample(
+            self._flow, self._folded_context(n), self._num_target_frames,
+            self._temperature, seed=seed, history_of=history_of)
+
     def _sample_n(self, n, seed=None):
         batch_shape = self._batch_shape_tensor()
-        context = tuple(
-            tf.reshape(tf.broadcast_to(c[tf.newaxis], tf.concat(
-                [[n], tf.shape(c)], 0)), tf.concat([[-1], tf.shape(c)[1:]], 0))
-            for c in self._folded_context())
-        samples = self._network.sample(context, self._num_target_frames,
-                                       self._temperature, seed=seed)
+        samples, _ = self.sample_latents_and_frames(n, seed)
         return tuple(
             tf.reshape(z, tf.concat([[n], batch_shape, tf.shape(z)[1:]], 0))
             for z in samples)
-
-    def log_prob_per_frame(self, latents):
-        """log p of each target frame, `[*batch, T]` (no sample dims)."""
-        target = tuple(tf.reshape(z, tf.concat([[-1], tf.shape(z)[-4:]], 0))
-                       for z in latents)
-        per_frame = self._network.log_prob(self._folded_context(), target,
-                                           self._temperature)
-        return tf.reshape(per_frame, tf.concat(
-            [self._batch_shape_tensor(), [self._num_target_frames]], 0))

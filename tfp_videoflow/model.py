@@ -46,8 +46,9 @@ class VideoFlowModel(keras.Model):
                  coupling="affine", coupling_width=512, gated_coupling=False,
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
-                 num_bits=8, train_target_frames=None, temperature=1.0,
-                 num_samples=1, gradient_clip_norm=None, seed=0, **kwargs):
+                 top_components=1, discrete_history=True, num_bits=8,
+                 train_target_frames=None, temperature=1.0, num_samples=1,
+                 gradient_clip_norm=None, seed=0, **kwargs):
         """Creates the model; defaults are the paper's BAIR setting.
 
         Args:
@@ -62,6 +63,12 @@ class VideoFlowModel(keras.Model):
           num_cond_frames: past frames each prior step sees.
           prior_width, prior_depth, prior_dilations, latent_skip: of the
             "conv3d" prior.
+          top_components: mixture components of the top level's prior (1:
+            the paper's Gaussian; > 1: one categorical choice of future per
+            frame, "conv3d" only).
+          discrete_history: condition on the discrete past (the bin centres
+            of context, earlier target and sampled frames), as the data is;
+            False conditions on the continuous values.
           num_bits: bit depth the pixels are reduced to (1..8).
           train_target_frames: T_train, target frames per training window
             (default T).
@@ -97,6 +104,7 @@ class VideoFlowModel(keras.Model):
             dynamics=dynamics, num_cond_frames=num_cond_frames,
             prior_width=prior_width, prior_depth=prior_depth,
             prior_dilations=tuple(prior_dilations), latent_skip=latent_skip,
+            top_components=top_components, discrete_history=discrete_history,
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
             temperature=self.temperature, num_samples=self.num_samples,
@@ -113,7 +121,9 @@ class VideoFlowModel(keras.Model):
             self.flow.latent_shapes, dynamics=dynamics,
             num_cond_frames=num_cond_frames, width=prior_width,
             depth=prior_depth, dilations=prior_dilations,
-            latent_skip=latent_skip, seed=seed + 1, name="dynamics")
+            latent_skip=latent_skip, top_components=top_components,
+            seed=seed + 1, name="dynamics")
+        self.discrete_history = bool(discrete_history)
         self.random_draws = self.add_weight(
             name="random_draws", shape=(), dtype="int32", initializer="zeros",
             trainable=False)
@@ -149,7 +159,8 @@ class VideoFlowModel(keras.Model):
             self.flow, self.dynamics, self._context_values(context),
             num_target_frames or self.num_target_frames,
             temperature=self.temperature if temperature is None
-            else temperature)
+            else temperature, discrete_history=self.discrete_history,
+            num_bits=self.num_bits)
 
     def _context_values(self, context):
         context = tf.convert_to_tensor(context)

@@ -1,39 +1,62 @@
 """Per-level conditional priors: the networks of the latent dynamics.
 
-For one level l of one frame t, a prior maps what came before to the mean and
-log-scale of a diagonal Gaussian over that level's latent z_t^l:
+For one level l of one frame t, a prior maps what came before, and what the
+coarser levels of the same frame already fixed, to a distribution over that
+level's latent z_t^l:
 
-    (mean, log_scale) = prior(history, missing, coarser)
+    prior(history, missing, condition, temperature) -> p(z_t^l | ...)
 
-    history  [N, k, h, w, c]   z_{t-k} .. z_{t-1} of this level (zeros where
-                               the frame does not exist)
-    missing  [N, k]            1.0 where a history frame is padding, else 0.0
-    coarser  [N, h, w, c']     the next coarser level of the *same* frame,
-                               z_t^{l+1}, moved to this level's resolution by
-                               depth-to-space (None on the coarsest level)
+    history    [N, k, h, w, c]  z_{t-k}^l .. z_{t-1}^l (zeros where the frame
+                                does not exist)
+    missing    [N, k]           1.0 where a history frame is padding, else 0.0
+    condition  [N, h, w, c]     Glow's x1 of this level's split: what stays at
+                                level l when z_t^l splits off, a function of
+                                z_t^{>l} only, spatially aligned with z_t^l
+                                (`MultiScaleFlow.encode_with_conditions`);
+                                None on the top level
+
+The result is a TFP distribution with batch `[N]` and event `[h, w, c]`:
+a diagonal Gaussian N(mean, temperature * scale), or, on a level built with
+`num_components = M > 1`, a mixture
+
+    p(z) = sum_m pi_m N(z; mean_m, temperature * scale_m)
+
+with one categorical choice for the whole latent (all positions and
+channels): M distinct futures, e.g. directions of motion, instead of one
+mode in between them. Its log-density is exact (a logsumexp over the
+components).
 
 Three kinds, chosen by name through `PRIORS`:
 
 * `Conv3DPrior` ("conv3d", the paper's): a residual network of causal 3-D
-  convolutions over the history (kernel 2 x 3 x 3, per-block layer
-  normalisation, spatially dilated branches, gated activations), the coarser
-  level tiled over time as extra channels, the last time step read out by a
-  zero-initialised 3x3 convolution, and the "latent skip" mean += z_{t-1}.
+  convolutions over the history (time kernel 2, or 1 with a single past
+  frame; 3x3 in space; per-block layer normalisation; spatially dilated
+  branches, only dilations smaller than the grid; gated activations), the
+  condition tiled over time as extra channels, the last time step read out
+  by a zero-initialised 3x3 convolution, and the optional "latent skip"
+  mean += z_{t-1}. Every residual block ends in a zero-initialised gate, so
+  at initialisation each block is the identity.
 * `PointwisePrior` ("pointwise"): mean = (1 + a) * z_{t-1} + b, elementwise.
 * `IndependentPrior` ("none"): a learned Gaussian per element that ignores
-  time, i.e. the per-frame Glow baseline.
+  time: the per-frame Glow baseline.
 
-The last two condition on the coarser level through a zero-initialised 3x3
-convolution (Glow's split prior). All output layers start at zero, so training
-starts from N(z_{t-1}, 1) (with latent skip) or N(0, 1). Log-scales pass
-through `bound * tanh(raw / bound)`: identical near zero, never beyond
-+-`LOG_SCALE_BOUND`, so a prior can not collapse to a spike or blow up.
+The last two condition on x1 through a zero-initialised 3x3 convolution
+(Glow's split prior). All output layers start at zero, so training starts
+from N(z_{t-1}, 1) (with latent skip) or N(0, 1). Log-scales pass through
+`bound * tanh(raw / bound)`: identical near zero, never beyond
++-`LOG_SCALE_BOUND`, so a prior can neither collapse to a spike nor blow up.
 """
 
 import keras
 import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
 
 LOG_SCALE_BOUND = 7.0
+# Spread of the mixture components' initial mean offsets: identical
+# components get identical gradients and would never separate.
+COMPONENT_OFFSET_STDDEV = 0.3
 
 
 def bounded_log_scale(raw):
@@ -41,51 +64,76 @@ def bounded_log_scale(raw):
     return LOG_SCALE_BOUND * tf.tanh(raw / LOG_SCALE_BOUND)
 
 
-class LevelPrior(keras.layers.Layer):
-    """Base class: `call(history, missing, coarser) -> (mean, log_scale)`."""
+def gaussian(mean, log_scale, temperature):
+    """N(mean, temperature * exp(log_scale)) with event `[h, w, c]`."""
+    scale = tf.exp(log_scale) * tf.cast(temperature, mean.dtype)
+    return tfd.Independent(tfd.Normal(mean, scale),
+                           reinterpreted_batch_ndims=3)
 
-    def __init__(self, latent_shape, coarser_channels=None, **kwargs):
+
+def mixture(logits, means, log_scales, temperature):
+    """sum_m softmax(logits)_m N(means_m, temperature * exp(log_scales_m)).
+
+    Args:
+      logits: `[N, M]`.
+      means, log_scales: `[N, M, h, w, c]`.
+      temperature: multiplies every scale; the weights are unchanged.
+    """
+    return tfd.MixtureSameFamily(
+        tfd.Categorical(logits=logits),
+        gaussian(means, log_scales, temperature))
+
+
+class LevelPrior(keras.layers.Layer):
+    """Base class: `call(history, missing, condition, temperature) -> dist`."""
+
+    def __init__(self, latent_shape, conditioned=False, **kwargs):
         super().__init__(**kwargs)
         self.latent_shape = tuple(int(d) for d in latent_shape)
-        self.coarser_channels = (None if coarser_channels is None
-                                 else int(coarser_channels))
+        self.conditioned = bool(conditioned)
+
+    def _check_condition(self, condition):
+        if self.conditioned != (condition is not None):
+            raise ValueError(
+                f"{self.name}: this level's prior is "
+                f"{'' if self.conditioned else 'not '}conditioned on x1, "
+                f"got condition={'None' if condition is None else 'a tensor'}.")
 
     def get_config(self):
         return {**super().get_config(), "latent_shape": self.latent_shape,
-                "coarser_channels": self.coarser_channels}
+                "conditioned": self.conditioned}
 
 
-class _CoarserHead(keras.layers.Layer):
-    """Zero-initialised 3x3 conv: coarser latent -> (d_mean, d_log_scale)."""
+class _ConditionHead(keras.layers.Layer):
+    """Zero-initialised 3x3 conv: x1 -> (d_mean, d_log_scale)."""
 
-    def __init__(self, coarser_channels, channels, **kwargs):
+    def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
         with keras.name_scope(self.name, caller=self):
             self.conv = keras.layers.Conv2D(
                 2 * channels, 3, padding="same", kernel_initializer="zeros",
                 dtype=self.dtype_policy, name="conv")
-            self.conv.build((None, None, None, coarser_channels))
+            self.conv.build((None, None, None, channels))
         self.built = True
 
-    def call(self, coarser):
-        return tf.split(self.conv(coarser), 2, axis=-1)
+    def call(self, condition):
+        return tf.split(self.conv(condition), 2, axis=-1)
 
 
 class IndependentPrior(LevelPrior):
     """A learned Gaussian per latent element; ignores the past ("none")."""
 
-    def __init__(self, latent_shape, coarser_channels=None, **kwargs):
-        super().__init__(latent_shape, coarser_channels, **kwargs)
+    def __init__(self, latent_shape, conditioned=False, **kwargs):
+        super().__init__(latent_shape, conditioned, **kwargs)
         self.mean = self.add_weight(name="mean", shape=self.latent_shape,
                                     initializer="zeros")
         self.raw_log_scale = self.add_weight(
             name="raw_log_scale", shape=self.latent_shape, initializer="zeros")
         with keras.name_scope(self.name, caller=self):
-            self.coarser_head = (None if coarser_channels is None else
-                                 _CoarserHead(coarser_channels,
-                                              self.latent_shape[-1],
-                                              dtype=self.dtype_policy,
-                                              name="coarser_head"))
+            self.condition_head = (
+                _ConditionHead(self.latent_shape[-1], dtype=self.dtype_policy,
+                               name="condition_head")
+                if conditioned else None)
         self.built = True
 
     def _base(self, history):
@@ -94,20 +142,21 @@ class IndependentPrior(LevelPrior):
             [batch, self.latent_shape], 0))
         return mean, tf.broadcast_to(self.raw_log_scale, tf.shape(mean))
 
-    def call(self, history, missing, coarser=None):
+    def call(self, history, missing, condition=None, temperature=1.0):
         del missing  # The past is ignored.
+        self._check_condition(condition)
         mean, raw_log_scale = self._base(history)
-        if self.coarser_head is not None:
-            d_mean, d_log_scale = self.coarser_head(coarser)
+        if self.condition_head is not None:
+            d_mean, d_log_scale = self.condition_head(condition)
             mean, raw_log_scale = mean + d_mean, raw_log_scale + d_log_scale
-        return mean, bounded_log_scale(raw_log_scale)
+        return gaussian(mean, bounded_log_scale(raw_log_scale), temperature)
 
 
 class PointwisePrior(IndependentPrior):
     """mean = (1 + a) * z_{t-1} + b per element, learned scale ("pointwise")."""
 
-    def __init__(self, latent_shape, coarser_channels=None, **kwargs):
-        super().__init__(latent_shape, coarser_channels, **kwargs)
+    def __init__(self, latent_shape, conditioned=False, **kwargs):
+        super().__init__(latent_shape, conditioned, **kwargs)
         self.slope = self.add_weight(name="slope", shape=self.latent_shape,
                                      initializer="zeros")
 
@@ -142,9 +191,13 @@ class _CausalConv3D(keras.layers.Layer):
 
 
 class _ResidualBlock(keras.layers.Layer):
-    """LayerNorm -> dilated causal 3-D conv branches -> gated 1x1x1 -> +x."""
+    """LayerNorm -> dilated causal 3-D conv branches -> gated 1x1x1 -> +x.
 
-    def __init__(self, width, dilations, seed, **kwargs):
+    The gate's pre-activation starts at zero (tanh(0) = 0), so the block
+    starts as the identity and the network as its input convolution.
+    """
+
+    def __init__(self, width, dilations, time_kernel, seed, **kwargs):
         super().__init__(**kwargs)
         dtype = self.dtype_policy
         with keras.name_scope(self.name, caller=self):
@@ -154,14 +207,14 @@ class _ResidualBlock(keras.layers.Layer):
             branch_width = -(-width // len(dilations))  # ceil
             glorot = keras.initializers.GlorotUniform
             self.branches = [
-                _CausalConv3D(branch_width, width, spatial_dilation=d,
+                _CausalConv3D(branch_width, width, (time_kernel, 3, 3),
+                              spatial_dilation=d,
                               kernel_initializer=glorot(seed=seed + i),
                               dtype=dtype, name=f"branch_d{d}")
                 for i, d in enumerate(dilations)]
             self.gate = keras.layers.Conv3D(
                 2 * width, 1, dtype=dtype, name="gate",
-                kernel_initializer=keras.initializers.GlorotUniform(
-                    seed=seed + len(dilations)))
+                kernel_initializer="zeros")
             self.gate.build((None, None, None, None,
                              branch_width * len(dilations)))
         self.built = True
@@ -174,55 +227,100 @@ class _ResidualBlock(keras.layers.Layer):
 
 
 class Conv3DPrior(LevelPrior):
-    """The paper's residual causal 3-D conv prior ("conv3d")."""
+    """The paper's residual causal 3-D conv prior ("conv3d").
 
-    def __init__(self, latent_shape, coarser_channels=None, width=256, depth=5,
-                 dilations=(1, 2, 4), latent_skip=True, seed=0, **kwargs):
-        super().__init__(latent_shape, coarser_channels, **kwargs)
+    With `num_components` M > 1 its output is a mixture of M Gaussians with
+    one categorical choice per frame (see the module docstring): the weights
+    come from the spatial mean of the last features, each component's mean
+    and scale from the output convolution.
+    """
+
+    def __init__(self, latent_shape, conditioned=False, num_cond_frames=1,
+                 width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
+                 num_components=1, seed=0, **kwargs):
+        super().__init__(latent_shape, conditioned, **kwargs)
+        self.num_cond_frames = int(num_cond_frames)
         self.width = int(width)
         self.depth = int(depth)
         self.dilations = tuple(int(d) for d in dilations)
         self.latent_skip = bool(latent_skip)
+        self.num_components = int(num_components)
         self.seed = int(seed)
+        if self.num_components < 1:
+            raise ValueError(f"{self.name}: num_components must be >= 1, got "
+                             f"{num_components}.")
         dtype = self.dtype_policy
-        channels = self.latent_shape[-1]
-        # Inputs: history, "missing" indicator, coarser level tiled over time.
-        in_channels = channels + 1 + (self.coarser_channels or 0)
+        height, width_, channels = self.latent_shape
+        # With one past frame a 2-frame kernel would only multiply padding.
+        time_kernel = min(2, self.num_cond_frames)
+        # A dilation as large as the grid reads nothing but padding.
+        used = tuple(d for d in self.dilations if d < max(height, width_))
+        used = used or (1,)
+        # Inputs: history, "missing" indicator, x1 tiled over time.
+        in_channels = channels + 1 + (channels if conditioned else 0)
+        m = self.num_components
         with keras.name_scope(self.name, caller=self):
             self.conv_in = _CausalConv3D(
-                self.width, in_channels,
+                self.width, in_channels, (time_kernel, 3, 3),
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                 dtype=dtype, name="conv_in")
             self.blocks = [
-                _ResidualBlock(self.width, self.dilations,
+                _ResidualBlock(self.width, used, time_kernel,
                                seed=seed + 10 * (i + 1), dtype=dtype,
                                name=f"block{i}")
                 for i in range(self.depth)]
             self.conv_out = keras.layers.Conv2D(
-                2 * channels, 3, padding="same", kernel_initializer="zeros",
-                dtype=dtype, name="conv_out")
+                2 * channels * m, 3, padding="same",
+                kernel_initializer="zeros", dtype=dtype, name="conv_out")
             self.conv_out.build((None, None, None, self.width))
+            if m > 1:
+                self.logits_out = keras.layers.Dense(
+                    m, kernel_initializer="zeros", dtype=dtype,
+                    name="logits_out")
+                self.logits_out.build((None, self.width))
+                self.component_offsets = self.add_weight(
+                    name="component_offsets", shape=(m, 1, 1, channels),
+                    initializer=keras.initializers.RandomNormal(
+                        stddev=COMPONENT_OFFSET_STDDEV, seed=seed + 7))
         self.built = True
 
-    def call(self, history, missing, coarser=None):
+    def call(self, history, missing, condition=None, temperature=1.0):
+        self._check_condition(condition)
         num_frames = tf.shape(history)[1]
         indicator = tf.ones_like(history[..., :1]) * tf.cast(
             missing, history.dtype)[:, :, tf.newaxis, tf.newaxis, tf.newaxis]
         inputs = [history, indicator]
-        if coarser is not None:
-            inputs.append(tf.repeat(coarser[:, tf.newaxis], num_frames, axis=1))
+        if condition is not None:
+            inputs.append(tf.repeat(condition[:, tf.newaxis], num_frames,
+                                    axis=1))
         h = self.conv_in(tf.concat(inputs, axis=-1))
         for block in self.blocks:
             h = block(h)
-        mean, raw_log_scale = tf.split(self.conv_out(h[:, -1]), 2, axis=-1)
+        last = h[:, -1]
+        out = self.conv_out(last)
+        skip = history[:, -1] if self.latent_skip else 0.0
+        if self.num_components == 1:
+            mean, raw_log_scale = tf.split(out, 2, axis=-1)
+            return gaussian(mean + skip, bounded_log_scale(raw_log_scale),
+                            temperature)
+        # [N, h, w, 2 * c * M] -> [N, M, h, w, c] means and log-scales.
+        height, width, channels = self.latent_shape
+        out = tf.reshape(out, [-1, height, width, self.num_components,
+                               2 * channels])
+        out = tf.transpose(out, [0, 3, 1, 2, 4])
+        mean, raw_log_scale = tf.split(out, 2, axis=-1)
         if self.latent_skip:
-            mean += history[:, -1]
-        return mean, bounded_log_scale(raw_log_scale)
+            skip = skip[:, tf.newaxis]
+        logits = self.logits_out(tf.reduce_mean(last, axis=[1, 2]))
+        return mixture(logits, mean + self.component_offsets + skip,
+                       bounded_log_scale(raw_log_scale), temperature)
 
     def get_config(self):
         return {**super().get_config(), "width": self.width,
+                "num_cond_frames": self.num_cond_frames,
                 "depth": self.depth, "dilations": self.dilations,
-                "latent_skip": self.latent_skip, "seed": self.seed}
+                "latent_skip": self.latent_skip,
+                "num_components": self.num_components, "seed": self.seed}
 
 
 PRIORS = {

@@ -19,6 +19,7 @@ import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import prefer_static as ps
 
 from bijectors import flow_bijector
 from tfp_videoflow import dequantization, latent_dynamics
@@ -30,7 +31,8 @@ class VideoFlow(tfd.TransformedDistribution):
     """p(target frames | context frames), see the module docstring."""
 
     def __init__(self, flow, dynamics_network, context, num_target_frames,
-                 temperature=1.0, validate_args=False, name="VideoFlow"):
+                 temperature=1.0, discrete_history=True, num_bits=8,
+                 validate_args=False, name="VideoFlow"):
         """Creates the distribution.
 
         Args:
@@ -40,6 +42,10 @@ class VideoFlow(tfd.TransformedDistribution):
           context: float frames `[*batch, K, H, W, C]` in bin units, K >= 1.
           num_target_frames: T, the number of future frames modelled.
           temperature: multiplies every prior scale (log_prob and sample).
+          discrete_history: condition on the discrete past: the context
+            and every earlier target (or sampled) frame are placed at the
+            centres of their bins before they are encoded as history.
+          num_bits: bit depth of the bins.
           validate_args: as in TFP.
           name: distribution name.
         """
@@ -57,10 +63,13 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"{name}: the dynamics network models latents "
                 f"{dynamics_network.latent_shapes} but the flow produces "
                 f"{flow.latent_shapes}.")
+        if discrete_history:
+            context = dequantization.centre_values(context, num_bits)
         context_latents, _ = flow.inverse_and_log_det(context)
         base = latent_dynamics.LatentDynamics(
-            dynamics_network, context_latents, num_target_frames,
-            temperature=temperature, validate_args=validate_args)
+            dynamics_network, flow, context_latents, num_target_frames,
+            temperature=temperature, discrete_history=discrete_history,
+            num_bits=num_bits, validate_args=validate_args)
         super().__init__(distribution=base, bijector=flow,
                          validate_args=validate_args, parameters=parameters,
                          name=name)
@@ -103,13 +112,22 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"got shape {frames.shape}.")
         return frames
 
+    def _folded_log_prob(self, frames):
+        """Frames `[*sample, *batch, T, H, W, C]` -> `[N, T]` log densities."""
+        frames = self._check_target(frames)
+        folded = tf.reshape(frames, tf.concat(
+            [[-1], tf.shape(frames)[-4:]], 0))
+        latents, conditions, inverse_log_det = latent_dynamics.encode_frames(
+            self.bijector, folded)
+        return (self.distribution.log_prob_parts(latents, conditions, folded)
+                + inverse_log_det)
+
     def _log_prob(self, y, **kwargs):
         del kwargs
-        # One flow pass gives both the latents and the log-determinant.
-        latents, inverse_log_det = self.bijector.inverse_and_log_det(
-            self._check_target(y))
-        return (self.distribution.log_prob(latents)
-                + tf.reduce_sum(inverse_log_det, axis=-1))
+        # One flow pass gives the latents, their x1 and the log-determinant.
+        per_frame = self._folded_log_prob(y)
+        return tf.reshape(tf.reduce_sum(per_frame, axis=-1),
+                          tf.shape(y)[:-4])
 
     def log_prob_per_frame(self, frames):
         """log p of each target frame given the frames before it, `[*batch, T]`.
@@ -117,10 +135,23 @@ class VideoFlow(tfd.TransformedDistribution):
         `frames` must have exactly the batch shape of the distribution (no
         sample dimensions). Summed over T this equals `log_prob(frames)`.
         """
-        latents, inverse_log_det = self.bijector.inverse_and_log_det(
-            self._check_target(frames))
-        return (self.distribution.log_prob_per_frame(latents)
-                + inverse_log_det)
+        return tf.reshape(self._folded_log_prob(frames), tf.concat(
+            [self.batch_shape_tensor(), [self.num_target_frames]], 0))
+
+    def _call_sample_n(self, sample_shape, seed, **kwargs):
+        # Top-down sampling decodes every frame on the way (each level's x1
+        # needs it), so the frames come from the sampler, not from a second
+        # pass through the flow.
+        del kwargs
+        sample_shape, n = self._expand_sample_shape_to_vector(
+            ps.convert_to_shape_tensor(ps.cast(sample_shape, tf.int32)),
+            "sample_shape")
+        _, frames = self.distribution.sample_latents_and_frames(
+            n, seed=seed() if callable(seed) else seed)
+        frames = tf.reshape(frames, tf.concat(
+            [sample_shape, self.batch_shape_tensor(), tf.shape(frames)[1:]],
+            0))
+        return self._set_sample_static_shape(frames, sample_shape)
 
     def bits_per_pixel(self, frames):
         """-log2 p(frames) per pixel value (sub-pixel), `[*sample, *batch]`."""

@@ -134,3 +134,33 @@ def test_bad_latents():
         flow.forward_log_det_jacobian(latents[:1])
     with pytest.raises(ValueError, match="level 1"):
         flow.forward((latents[0], tf.zeros([1, 2, 2, 12])))
+
+
+def test_split_conditions_decode_top_down():
+    # x1 of each level, from the frame -> latent pass, equals the top-down
+    # partial decode of the coarser latents; the finest decode is the frame.
+    flow = _flow(num_levels=3)
+    frames = checks.random_frames([2, 8, 8, 3], 7)
+    latents, conditions, log_det = flow.encode_with_conditions(frames)
+    np.testing.assert_allclose(log_det, flow.inverse_log_det_jacobian(frames),
+                               rtol=1e-12)
+    for z, expected in zip(latents, flow.inverse(frames)):
+        np.testing.assert_array_equal(z, expected)
+    assert conditions[-1] is None
+    condition = None
+    for level in reversed(range(3)):
+        if level < 2:
+            assert conditions[level].shape == latents[level].shape
+            np.testing.assert_allclose(condition, conditions[level],
+                                       rtol=1e-9, atol=1e-9)
+        condition = flow.decode_level(level, latents[level], condition)
+    np.testing.assert_allclose(condition, frames, rtol=1e-9, atol=1e-9)
+    # x1 of level 0 depends on the coarser latents only.
+    moved = flow.decode_level(1, latents[1] + 1.0, conditions[1])
+    assert np.abs(moved - conditions[0]).max() > 1e-3
+    with pytest.raises(ValueError, match="needs a condition"):
+        flow.decode_level(0, latents[0])
+    with pytest.raises(ValueError, match="needs no condition"):
+        flow.decode_level(2, latents[2], conditions[1])
+    with pytest.raises(ValueError, match=r"\[N, H, W, C\]"):
+        flow.encode_with_conditions(frames[tf.newaxis])

@@ -26,8 +26,19 @@ def test_bits_per_pixel_is_the_distributions(tiny_model, tiny_videos):
     np.testing.assert_allclose(
         bits, -log_prob / (np.log(2.0) * t * 8 * 8 * 3), rtol=1e-5)
     assert bits.shape == (len(tiny_videos),)
+    # The model conditions on the discrete past: the context's bins.
     at_bin_centres = tiny_model(window[:, :k]).log_prob(values[:, k:])
-    assert not np.allclose(log_prob, at_bin_centres)
+    np.testing.assert_allclose(log_prob, at_bin_centres, rtol=1e-5)
+
+
+def test_continuous_history_conditions_on_the_values(tiny_videos):
+    model = vf.VideoFlowModel(**TINY, discrete_history=False)
+    model.initialize(tiny_videos[:4])
+    k = model.num_context_frames
+    values = bin_values(tiny_videos[:, :k + 3], 5, seed=4)
+    log_prob = model(values[:, :k]).log_prob(values[:, k:])
+    at_bin_centres = model(tiny_videos[:, :k]).log_prob(values[:, k:])
+    assert np.all(np.abs(log_prob - at_bin_centres) > 1e-3)
 
 
 def test_fit_lowers_bits_per_pixel(tiny_videos):
