@@ -42,6 +42,8 @@ setuptools.setup(
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["tfp_videoflow", "tfp_videoflow.*",
                                                "bijectors", "bijectors.*"]),
+    # The shipped trained models (`vf.pretrained`).
+    package_data={"tfp_videoflow": ["pretrained_models/*.keras"]},
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
     entry_points={"console_scripts": ["videoflow=tfp_videoflow.cli:main"]},

@@ -41,7 +41,7 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import evaluation, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import diagnostics, evaluation, training  # noqa: E402  pylint: disable=wrong-import-position
 
 DYNAMICS = ("conv3d", "pointwise", "none")
 STEPS_PER_EPOCH = 50
@@ -131,8 +131,22 @@ def measure(model, args):
     likelihood["bits_per_pixel"] = {
         kind: vars(value)
         for kind, value in likelihood["bits_per_pixel"].items()}
+    k = model.num_context_frames
+    swaps = diagnostics.level_swap(model, motion_videos, num_samples=16,
+                                   temperature=args.swap_temperature,
+                                   seed=(4, 0))
+    prior = {
+        "calibration": diagnostics.prior_calibration(
+            model, motion_videos, temperature=args.swap_temperature,
+            seed=(5, 0)),
+        "context_gain_bits": vars(evaluation.MeanAndError.of(
+            diagnostics.context_gain(model, motion_videos, seed=(6, 0)))),
+        "level_swap": {kind: evaluation.motion_statistics(
+            motion_videos[:, k - 1], frames.numpy())
+            for kind, frames in swaps.items()},
+    }
     return ({key: vars(value) for key, value in scores.items()}, motion,
-            likelihood)
+            likelihood, prior)
 
 
 def _table(results, args, seconds):
@@ -197,6 +211,34 @@ def _table(results, args, seconds):
             + f" | {100 * m['valid_above_all_share']:.0f} % | "
             f"{100 * m['pairwise_share']:.0f} % | "
             f"{m['effective_directions']:.2f} |")
+    lines += ["", "The prior, level by level (`diagnostics`, same videos): "
+              "calibration on the real futures (mean squared standardised "
+              "error, 1 when calibrated), spread of encoded / sampled "
+              f"latents (T {args.swap_temperature}), context gain (bits per "
+              "video the own first frame saves over another video's), and "
+              "level swaps: valid share and shape mass of futures with the "
+              "real top level and sampled finer levels, and the reverse:",
+              "", "| dynamics | steps | calibration, finest to top | "
+              "spread encoded / sampled, finest to top | context gain "
+              "bits/video | real top: valid, mass | sampled top: valid, "
+              "mass |", "|---|---|---|---|---|---|---|"]
+    for dynamics, report in _reports(results):
+        p = report.get("prior")
+        if p is None:  # results of an older quality.py
+            continue
+        levels = p["calibration"]
+        swap = p["level_swap"]
+        lines.append(
+            f"| {dynamics} | {report['step']} | "
+            + " / ".join(f"{lv['calibration']:.2f}" for lv in levels)
+            + " | " + " / ".join(f"{lv['encoded_spread']:.2f}:"
+                                 f"{lv['sampled_spread']:.2f}"
+                                 for lv in levels)
+            + f" | {p['context_gain_bits']['mean']:.0f} ± "
+            f"{p['context_gain_bits']['standard_error']:.0f} | "
+            + " | ".join(f"{100 * swap[kind]['valid_share']:.1f} %, "
+                         f"{swap[kind]['shape_mass_ratio']:.2f}"
+                         for kind in ("real_top", "sampled_top")) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -242,6 +284,8 @@ def main(argv=None):
     parser.add_argument("--best-of-temperature", type=float, default=0.6)
     parser.add_argument("--temperatures", type=float, nargs="+",
                         default=[0.6, 0.8, 1.0])
+    parser.add_argument("--swap-temperature", type=float, default=0.8,
+                        help="temperature of the diagnostics' samples")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="few test videos (a smoke run)")
@@ -265,12 +309,12 @@ def main(argv=None):
     results = {}
     for path in args.models or []:
         model = keras.models.load_model(path)
-        scores, motion, likelihood = measure(model, args)
+        scores, motion, likelihood, prior = measure(model, args)
         steps = int(model.optimizer.iterations.numpy())
         results[pathlib.Path(path).stem] = {"curve": [], "reports": [{
             "step": steps, "seconds": float("nan"),
             "train_bits_per_pixel": float("nan"), "scores": scores,
-            "motion": motion, "likelihood": likelihood}]}
+            "motion": motion, "likelihood": likelihood, "prior": prior}]}
         print(path, json.dumps({"steps": steps, "motion": motion}),
               flush=True)
     for dynamics in ([] if args.models else args.dynamics):
@@ -283,21 +327,22 @@ def main(argv=None):
                 run.train_until(steps=args.steps)
             else:
                 run.train_until(seconds=minutes * 60)
-            scores, motion, likelihood = measure(run.model, args)
-            reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
-                            "train_bits_per_pixel": run.curve[-1][
-                                "bits_per_pixel"],
-                            "scores": scores, "motion": motion,
-                            "likelihood": likelihood})
-            print(dynamics, json.dumps({
-                "steps": run.steps, "train_minutes": run.seconds / 60,
-                "bits_per_pixel": scores["bits_per_pixel"],
-                "motion": motion, "likelihood": likelihood}), flush=True)
-            if args.save_models:
+            if args.save_models:  # first: a failed measurement loses nothing
                 folder = pathlib.Path(args.save_models)
                 folder.mkdir(parents=True, exist_ok=True)
                 training.atomic_save_model(
                     run.model, folder / f"{dynamics}_{run.steps}.keras")
+            scores, motion, likelihood, prior = measure(run.model, args)
+            reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
+                            "train_bits_per_pixel": run.curve[-1][
+                                "bits_per_pixel"],
+                            "scores": scores, "motion": motion,
+                            "likelihood": likelihood, "prior": prior})
+            print(dynamics, json.dumps({
+                "steps": run.steps, "train_minutes": run.seconds / 60,
+                "bits_per_pixel": scores["bits_per_pixel"],
+                "motion": motion, "likelihood": likelihood, "prior": prior}),
+                flush=True)
         results[dynamics] = {"curve": run.curve, "reports": reports}
     table = _table(results, args, time.perf_counter() - start)
     print(table)

@@ -11,6 +11,7 @@ See README.md and the module docstrings.
 from bijectors import _keras_backend  # noqa: F401  (selects Keras' TF backend)
 from tfp_videoflow import data
 from tfp_videoflow import dequantization
+from tfp_videoflow import diagnostics
 from tfp_videoflow import presets
 from tfp_videoflow import priors
 # Imported so that models compiled with its optimiser schedule load after a
@@ -18,9 +19,11 @@ from tfp_videoflow import priors
 from tfp_videoflow import training
 from tfp_videoflow.latent_dynamics import LatentDynamics, LatentDynamicsNetwork
 from tfp_videoflow.model import VideoFlowModel
+from tfp_videoflow.pretrained import available_pretrained, pretrained
 from tfp_videoflow.video_flow import VideoFlow
 
 __all__ = [
     "LatentDynamics", "LatentDynamicsNetwork", "VideoFlow", "VideoFlowModel",
-    "data", "dequantization", "presets", "priors", "training",
+    "available_pretrained", "data", "dequantization", "diagnostics",
+    "pretrained", "presets", "priors", "training",
 ]

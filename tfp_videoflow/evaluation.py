@@ -214,10 +214,20 @@ def motion_modes(model, videos, num_samples=64, num_frames=2,
     futures = model.sample_future(
         videos[:, :k], num_samples=num_samples, num_frames=num_frames,
         temperature=temperature, seed=(seed, 0)).numpy()
-    last = np.broadcast_to(videos[np.newaxis, :, k - 1:k],
-                           (num_samples,) + videos[:, k - 1:k].shape)
+    return motion_statistics(videos[:, k - 1], futures)
+
+
+def motion_statistics(last_frames, futures):
+    """Motion statistics of futures `[S, B, T, H, W, C]` after `last_frames`.
+
+    `last_frames` `[B, H, W, C]` are the last context frames; the returned
+    dict is that of `motion_modes`.
+    """
+    futures = np.asarray(futures)
+    last = np.broadcast_to(np.asarray(last_frames)[np.newaxis, :, np.newaxis],
+                           futures.shape[:2] + (1,) + futures.shape[3:])
     tracks = shape_centres(np.concatenate([last, futures], axis=2))
-    labels = classify_motion(tracks, videos.shape[-2])  # [S, B]
+    labels = classify_motion(tracks, futures.shape[-2])  # [S, B]
     per_video = [len(set(labels[:, b][labels[:, b] >= 0]))
                  for b in range(labels.shape[1])]
     return {

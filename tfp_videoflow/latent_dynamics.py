@@ -122,25 +122,36 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         Returns:
           `[N, T]` log densities, one per target frame.
         """
-        k = self.num_cond_frames
         total = 0.0
+        dists = self.level_distributions(past, target, conditions, temperature)
+        for level, dist in enumerate(dists):
+            log_density = dist.log_prob(_fold_time(target[level]))
+            total += tf.reshape(log_density, tf.shape(target[level])[:2])
+        return total
+
+    def level_distributions(self, past, target, conditions, temperature=1.0):
+        """Each level's prior for every target frame (teacher forcing).
+
+        Arguments as in `log_prob`. Returns a list over levels of
+        distributions with batch `[N * T]` (frames folded into the batch,
+        frame-minor) and event `[h, w, c]`.
+        """
+        k = self.num_cond_frames
+        dists = []
         for level in range(self.num_levels):
             num_target = tf.shape(target[level])[1]
             history, missing = _teacher_forcing_windows(past[level],
                                                         num_target, k)
             condition = (None if conditions[level] is None
                          else _fold_time(conditions[level]))
-            dist = self.level_distribution(
+            dists.append(self.level_distribution(
                 level, _fold_time(history), tf.reshape(missing, [-1, k]),
-                condition, temperature)
-            log_density = dist.log_prob(_fold_time(target[level]))
-            total += tf.reshape(log_density, tf.stack(
-                [tf.shape(target[level])[0], num_target]))
-        return total
+                condition, temperature))
+        return dists
 
     # -------------------------------------------------------------- sampling
     def sample(self, flow, context, num_frames, temperature=1.0, seed=None,
-               history_of=None):
+               history_of=None, given=None):
         """Samples `num_frames` future frames after `context`.
 
         Args:
@@ -153,6 +164,10 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             None (fresh randomness).
           history_of: maps a sampled frame `[N, H, W, C]` and its latents to
             the latents the next steps condition on (default: the latents).
+          given: optional tuple over levels of `[N, T, h, w, c]` or None:
+            levels whose latents are given rather than sampled (the others
+            are sampled conditioned on them, e.g. finer levels given real
+            top-level latents; a diagnostic).
 
         Returns:
           `(latents, frames)`: a tuple over levels of `[N, T, h, w, c]` and
@@ -175,9 +190,12 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             condition, frame_latents = None, [None] * num_levels
             for level in reversed(range(num_levels)):
                 history, missing = windows[level]
-                z = self.level_distribution(
-                    level, history, missing, condition, temperature).sample(
-                        seed=seeds[level])
+                if given is not None and given[level] is not None:
+                    z = given[level][:, t]
+                else:
+                    z = self.level_distribution(
+                        level, history, missing, condition,
+                        temperature).sample(seed=seeds[level])
                 frame_latents[level] = z
                 latents[level] = latents[level].write(t, z)
                 condition = flow.decode_level(level, z, condition)
@@ -403,24 +421,9 @@ class LatentDynamics(tfd.Distribution):
           conditions: the targets' x1, as `encode_frames` gives them.
           target_frames: `[N, T, H, W, C]` (for the history latents).
         """
-        num_batch = tf.reduce_prod(self._batch_shape_tensor())
-        repeats = tf.shape(target[0])[0] // num_batch
-        context = self._folded_context(repeats)
-        num_target = self._num_target_frames
-        if num_target == 1:
-            past = context
-        else:
-            if self._discrete_history:
-                earlier = target_frames[:, :-1]
-                history = tuple(
-                    _unfold_time(z, num_target - 1) for z in
-                    self.history_latents(_fold_time(earlier), None))
-            else:
-                history = tuple(z[:, :-1] for z in target)
-            past = tuple(tf.concat([c, h], axis=1)
-                         for c, h in zip(context, history))
-        return self._network.log_prob(past, target, conditions,
-                                      self._temperature)
+        return self._network.log_prob(
+            self.past_latents(target, target_frames), target, conditions,
+            self._temperature)
 
     # --------------------------------------------------------- log_prob, sample
     def _decode_frames(self, latents):
@@ -446,17 +449,40 @@ class LatentDynamics(tfd.Distribution):
         return tf.reshape(tf.reduce_sum(per_frame, axis=1),
                           tf.concat([sample_shape, batch_shape], 0))
 
-    def sample_latents_and_frames(self, n, seed=None):
+    def sample_latents_and_frames(self, n, seed=None, given=None):
         """`n` futures per batch member: (latents, frames), batch dims folded.
 
         Returns latents as a tuple over levels of `[n * Nb, T, h, w, c]` and
-        frames `[n * Nb, T, H, W, C]` (sample index major).
+        frames `[n * Nb, T, H, W, C]` (sample index major). `given`: levels
+        not to sample, as in `LatentDynamicsNetwork.sample` (folded shapes).
         """
         history_of = (self.history_latents if self._discrete_history
                       else None)
         return self._network.sample(
             self._flow, self._folded_context(n), self._num_target_frames,
-            self._temperature, seed=seed, history_of=history_of)
+            self._temperature, seed=seed, history_of=history_of, given=given)
+
+    def past_latents(self, target, target_frames):
+        """The history latents of every target frame, from folded inputs.
+
+        Context latents (repeated over samples) then, for T > 1, those of the
+        target frames but the last: `[N, K + T - 1, h, w, c]` per level.
+        """
+        num_batch = tf.reduce_prod(self._batch_shape_tensor())
+        repeats = tf.shape(target[0])[0] // num_batch
+        context = self._folded_context(repeats)
+        num_target = self._num_target_frames
+        if num_target == 1:
+            return context
+        if self._discrete_history:
+            earlier = target_frames[:, :-1]
+            history = tuple(
+                _unfold_time(z, num_target - 1) for z in
+                self.history_latents(_fold_time(earlier), None))
+        else:
+            history = tuple(z[:, :-1] for z in target)
+        return tuple(tf.concat([c, h], axis=1)
+                     for c, h in zip(context, history))
 
     def _sample_n(self, n, seed=None):
         batch_shape = self._batch_shape_tensor()

@@ -1,0 +1,38 @@
+"""The shipped trained model: it loads by name and predicts motions."""
+
+import numpy as np
+import pytest
+
+import tfp_videoflow as vf
+from tfp_videoflow import evaluation, pretrained
+
+NAME = "small_stochastic_movement"
+
+
+def test_the_shipped_model_is_listed_small_and_loads():
+    assert NAME in vf.available_pretrained()
+    with __import__("importlib").resources.as_file(
+            pretrained.path(NAME)) as file:
+        assert file.stat().st_size <= 10 * 2 ** 20
+    model = vf.pretrained(NAME)
+    assert isinstance(model, vf.VideoFlowModel)
+    assert model.frame_shape == (32, 32, 3)
+
+
+def test_the_shipped_model_moves_shapes():
+    # A few futures of a few test videos: most are valid motions that keep
+    # the shape (BENCHMARKS.md measures it on 32 videos x 64 futures).
+    model = vf.pretrained(NAME)
+    videos = next(iter(vf.data.stochastic_movement(
+        "test", resolution=32, num_frames=3, num_videos=4, seed=0,
+        batch_size=4))).numpy()
+    modes = evaluation.motion_modes(model, videos, num_samples=16,
+                                    num_frames=2, temperature=0.6, seed=1)
+    assert modes["valid_share"] > 0.3, modes
+    assert modes["directions_total"] >= 4, modes
+    assert modes["shape_mass_ratio"] > 0.5, modes
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="no pretrained model 'bair'"):
+        vf.pretrained("bair")
