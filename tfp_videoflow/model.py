@@ -178,19 +178,29 @@ class VideoFlowModel(keras.Model):
         return tf.stack([tf.constant(self.seed, tf.int32), draws])
 
     def initialize(self, videos):
-        """Data-dependent initialisation of every ActNorm from `videos`.
+        """Data-dependent initialisation from `videos`.
 
-        Without it the first training batch initialises them; call it with a
-        larger batch (the paper used 128 frames) for better statistics.
+        Every ActNorm is set from the statistics of its input, and a mixture
+        prior's components start at diverse real top-level latents (see
+        `LatentDynamicsNetwork.initialize_components`). Without it the first
+        training batch initialises the ActNorms (and the components keep
+        their random start); call it with a larger batch (the paper used 128
+        frames) for better statistics.
 
         Args:
           videos: uint8 `[B, frames, H, W, C]`.
         """
         videos = self._check_videos(videos, 1, "initialize")
-        frames = dequantization.dequantize(
+        values = dequantization.dequantize(
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))
-        self.flow.initialize(frames)
+        self.flow.initialize(values)
+        # The frames after the first K are the ones the prior models.
+        futures = values[:, self.num_context_frames:]
+        if futures.shape[1] != 0:
+            frames = tf.reshape(futures, [-1, *self.frame_shape])
+            top = self.flow.inverse(frames)[-1]
+            self.dynamics.initialize_components(top)
 
     # ------------------------------------------------------------- training
     def _check_videos(self, videos, min_frames, where):

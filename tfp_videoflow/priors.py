@@ -278,11 +278,39 @@ class Conv3DPrior(LevelPrior):
                     m, kernel_initializer="zeros", dtype=dtype,
                     name="logits_out")
                 self.logits_out.build((None, self.width))
+                # Per-position offsets: `initialize_components` sets them
+                # to real latents.
                 self.component_offsets = self.add_weight(
-                    name="component_offsets", shape=(m, 1, 1, channels),
+                    name="component_offsets", shape=(m, height, width_,
+                                                     channels),
                     initializer=keras.initializers.RandomNormal(
                         stddev=COMPONENT_OFFSET_STDDEV, seed=seed + 7))
         self.built = True
+
+    def initialize_components(self, latents):
+        """Component means from latents `[N, h, w, c]` by farthest points.
+
+        The output layer starts at zero, so a component's mean is its
+        offset (plus z_{t-1} with the latent skip, which this ignores).
+        """
+        latents = tf.convert_to_tensor(latents, self.component_offsets.dtype)
+        flat = tf.reshape(latents, [tf.shape(latents)[0], -1])
+        if flat.shape[0] is not None and flat.shape[0] < self.num_components:
+            raise ValueError(
+                f"{self.name}: {self.num_components} components need at "
+                f"least as many latents, got {flat.shape[0]}.")
+        distance = tf.reduce_sum(tf.square(
+            flat - tf.reduce_mean(flat, axis=0)), axis=1)
+        chosen = []
+        for _ in range(self.num_components):
+            index = int(tf.argmax(distance))
+            chosen.append(index)
+            distance = tf.minimum(distance, tf.reduce_sum(
+                tf.square(flat - flat[index]), axis=1))
+        height, width, channels = self.latent_shape
+        self.component_offsets.assign(tf.reshape(
+            tf.gather(latents, chosen),
+            [self.num_components, height, width, channels]))
 
     def call(self, history, missing, condition=None, temperature=1.0):
         self._check_condition(condition)
