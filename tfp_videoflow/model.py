@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from bijectors import multiscale_flow
 from tfp_videoflow import dequantization
+from tfp_videoflow import distribute
 from tfp_videoflow import latent_dynamics
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
@@ -222,7 +223,7 @@ class VideoFlowModel(keras.Model):
         videos = self._check_videos(videos, length, where)
         if random_start:
             num_starts = tf.shape(videos)[1] - length + 1
-            starts = tf.random.stateless_uniform(
+            starts = distribute.stateless_uniform_rows(
                 tf.shape(videos)[:1], self._next_seed(), minval=0,
                 maxval=num_starts, dtype=tf.int32)
             index = starts[:, tf.newaxis] + tf.range(length)[tf.newaxis]
@@ -232,7 +233,7 @@ class VideoFlowModel(keras.Model):
         # The context is dequantized like the target: later target frames
         # are conditioned on dequantized (noisy) frames, and so are sampled
         # frames, so the prior must learn from such conditioning inputs.
-        noise = tf.random.stateless_uniform(
+        noise = distribute.stateless_uniform_rows(
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
         dist = self(values[:, :self.num_context_frames],
@@ -246,15 +247,26 @@ class VideoFlowModel(keras.Model):
 
     def train_step(self, data):
         videos = self._videos(data)
+        replicas = distribute.num_replicas()
+        distribute.initialize_from_global_batch(self, videos)
         with tf.GradientTape() as tape:
             bits = self._window_bits_per_pixel(
                 videos, self.train_target_frames, True, "fit")
             loss = tf.reduce_mean(bits)
+            # The optimizer sums the R replicas' gradients, so each replica's
+            # mean is divided by R; scale_loss multiplies by the float16
+            # loss scale (1 otherwise).
+            scaled_loss = self.optimizer.scale_loss(loss / replicas)
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        if self.gradient_clip_norm:
-            gradients, _ = tf.clip_by_global_norm(gradients,
-                                                  self.gradient_clip_norm)
+        gradients = tape.gradient(scaled_loss, variables)
+        # Clipping needs the global gradient; so does the float16 loss-scale
+        # check, which must skip a step on all replicas or none.
+        loss_scaled = isinstance(self.optimizer,
+                                 keras.optimizers.LossScaleOptimizer)
+        if self.gradient_clip_norm or (replicas > 1 and loss_scaled):
+            gradients = distribute.sum_and_clip(
+                gradients, self.gradient_clip_norm and
+                self.gradient_clip_norm * self.optimizer.scale_loss(1.0))
         self.optimizer.apply_gradients(zip(gradients, variables))
         return self._update_metrics(bits)
 
