@@ -42,7 +42,9 @@ setuptools.setup(
     python_requires=">=3.10",
     packages=setuptools.find_packages(include=["tfp_videoflow", "tfp_videoflow.*",
                                                "bijectors", "bijectors.*"]),
+    # The command's launcher: outside the package, see its docstring.
+    py_modules=["videoflow"],
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
-    entry_points={"console_scripts": ["videoflow=tfp_videoflow.cli:main"]},
+    entry_points={"console_scripts": ["videoflow=videoflow:main"]},
 )

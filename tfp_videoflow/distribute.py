@@ -96,6 +96,20 @@ def sum_and_clip(gradients, clip_norm=None):
     return result
 
 
+def with_worker_axis(logs):
+    """`logs` (scalars) as a train / test step returns them to Keras.
+
+    Keras averages a step's logs over several workers with
+    `strategy.reduce(MEAN, value, axis=0)`, which needs an axis 0: under a
+    multi-worker strategy each scalar gets one (the mean over it is the
+    scalar).
+    """
+    extended = tf.distribute.get_strategy().extended
+    if getattr(extended, "_in_multi_worker_mode", lambda: False)():
+        return {name: value[tf.newaxis] for name, value in logs.items()}
+    return logs
+
+
 def _data_init_flags(model):
     return [layer.initialized for layer in model._flatten_layers()  # pylint: disable=protected-access
             if isinstance(layer, actnorm.ActNormLayer) and layer.data_init]

@@ -278,11 +278,23 @@ class VideoFlowModel(keras.Model):
     def _update_metrics(self, bits):
         self.bits_per_pixel_tracker.update_state(bits)
         value = self.bits_per_pixel_tracker.result()
-        return {"loss": value, "bits_per_pixel": value}
+        return distribute.with_worker_axis(
+            {"loss": value, "bits_per_pixel": value})
 
     @property
     def metrics(self):
         return [self.bits_per_pixel_tracker]
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a strategy, Keras' TF trainer takes the first batch off the
+        # data to build the model (so fit would skip it) and averages it over
+        # the replicas (no uint8 collective between workers). The model is
+        # built in __init__; only the optimizer remains, which needs no data.
+        if iterator is not None and self._distribute_strategy is not None:
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=())
+            return
+        super()._maybe_symbolic_build(iterator, data_batch)
 
     # ------------------------------------------------------------- sampling
     def sample_future(self, context, num_samples=None, num_frames=None,
