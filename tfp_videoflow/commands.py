@@ -14,6 +14,7 @@ import tensorflow as tf
 from tfp_videoflow import data
 from tfp_videoflow import distribute
 from tfp_videoflow import evaluation
+from tfp_videoflow import export as export_lib
 from tfp_videoflow import training
 from tfp_videoflow import visualization
 from tfp_videoflow.cli import UsageError
@@ -362,4 +363,19 @@ def sample(args):
     written = visualization.write_samples(out, context[0], futures)
     for path in written:
         print(f"wrote {path}")
+    return 0
+
+
+# ------------------------------------------------------------------- export
+def export(args):
+    out = pathlib.Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: exists and is not an empty directory;"
+                         " choose a new one so nothing is overwritten.")
+    model = _load_model(args.model)
+    try:
+        path = model.export_serving(out)
+    except export_lib.ExportError as error:
+        raise UsageError(f"--out {out}: {error}") from error
+    print(f"wrote {path} (signatures: sample, bits_per_pixel)")
     return 0

@@ -33,6 +33,7 @@ import tensorflow as tf
 from bijectors import multiscale_flow
 from tfp_videoflow import dequantization
 from tfp_videoflow import distribute
+from tfp_videoflow import export
 from tfp_videoflow import latent_dynamics
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
@@ -315,8 +316,14 @@ class VideoFlowModel(keras.Model):
                     temperature=temperature)
         if seed is None:
             seed = self._next_seed()
-        values = dist.sample(num_samples or self.num_samples, seed=seed)
+        values = dist.sample(
+            self.num_samples if num_samples is None else num_samples,
+            seed=seed)
         return dequantization.quantize(values, self.num_bits)
+
+    def export_serving(self, path):
+        """Writes a TensorFlow SavedModel for serving; see `export.py`."""
+        return export.export_saved_model(self, path)
 
     def predict_step(self, data):
         """`predict`: `[B, T, H, W, C]`, or `[B, S, T, H, W, C]` if S > 1."""
