@@ -208,7 +208,7 @@ def train(args):
                        if chief else training.RunDirectory(args.out))
                 model = VideoFlowModel.from_preset(
                     settings["preset"], seed=settings["seed"],
-                    dtype=settings["precision"])
+                    precision=settings["precision"])
                 model.compile(
                     optimizer=training.paper_optimizer(
                         settings["learning_rate"], settings["warmup_steps"]),

@@ -82,7 +82,10 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         """(mean, log_scale) of `level` given its history and coarser latent."""
         coarser = (None if coarser_latent is None
                    else tf.nn.depth_to_space(coarser_latent, 2))
-        return self.level_priors[level](history, missing, coarser)
+        mean, log_scale = self.level_priors[level](history, missing, coarser)
+        # Under mixed precision the network computes in 16 bits; the
+        # density and the samples are float32.
+        return tf.cast(mean, history.dtype), tf.cast(log_scale, history.dtype)
 
     # --------------------------------------------------------------- scoring
     def log_prob(self, context, target, temperature=1.0):

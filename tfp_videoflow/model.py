@@ -35,6 +35,7 @@ from tfp_videoflow import dequantization
 from tfp_videoflow import distribute
 from tfp_videoflow import export
 from tfp_videoflow import latent_dynamics
+from tfp_videoflow import precision as precision_lib
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
 
@@ -43,13 +44,15 @@ from tfp_videoflow import video_flow
 class VideoFlowModel(keras.Model):
     """Keras model of VideoFlow; `model(context)` returns the distribution."""
 
+    @precision_lib.builds_under_own_policy
     def __init__(self, frame_shape=(64, 64, 3), num_context_frames=3,
                  num_target_frames=10, num_levels=3, steps_per_level=24, *,
                  coupling="affine", coupling_width=512, gated_coupling=False,
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
                  num_bits=8, train_target_frames=None, temperature=1.0,
-                 num_samples=1, gradient_clip_norm=None, seed=0, **kwargs):
+                 num_samples=1, gradient_clip_norm=None, seed=0,
+                 precision="float32", **kwargs):
         """Creates the model; defaults are the paper's BAIR setting.
 
         Args:
@@ -71,6 +74,9 @@ class VideoFlowModel(keras.Model):
           num_samples: futures drawn per context by `predict`.
           gradient_clip_norm: clip gradients to this global norm, or None.
           seed: integer seed of every initial weight and random draw.
+          precision: "float32", or "mixed_bfloat16" / "mixed_float16": the
+            networks compute in 16 bits, the densities in float32 (see
+            precision.py).
           **kwargs: for `keras.Model` (e.g. `name`).
         """
         super().__init__(**kwargs)
@@ -102,7 +108,8 @@ class VideoFlowModel(keras.Model):
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
             temperature=self.temperature, num_samples=self.num_samples,
-            gradient_clip_norm=gradient_clip_norm, seed=self.seed)
+            gradient_clip_norm=gradient_clip_norm, seed=self.seed,
+            precision=precision)
 
         self.flow = multiscale_flow.MultiScaleFlow(
             self.frame_shape, num_levels=num_levels,
@@ -126,6 +133,22 @@ class VideoFlowModel(keras.Model):
     def from_preset(cls, name, **overrides):
         """A model of preset `name` ("bair", "shapes", "small"), see presets."""
         return cls(**presets.preset(name, **overrides))
+
+    def compile(self, optimizer="rmsprop", **kwargs):
+        # float16 gradients underflow without loss scaling. (Keras wraps the
+        # optimizer itself only when the model's own policy is float16.)
+        optimizer = keras.optimizers.get(optimizer)
+        if (self._config["precision"] == "mixed_float16" and not isinstance(
+                optimizer, keras.optimizers.LossScaleOptimizer)):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # What Keras does when loading, which it skips for models that
+        # define compile().
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def get_config(self):
         return {**super().get_config(), **self._config}
