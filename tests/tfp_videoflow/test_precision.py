@@ -77,11 +77,22 @@ def test_unknown_precision():
         vf.VideoFlowModel(**{**TINY, "precision": "int8"})
 
 
-def test_train_command_precision(tmp_path):
+def test_train_command_precision_progress_and_sample_grid(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["train", "--preset", "tiny", "--batch-size", "2",
-                     "--steps", "1", "--sample-every", "1", "--precision",
+                     "--steps", "2", "--sample-every", "2", "--precision",
                      "mixed_bfloat16", "--out", str(out)]) == 0
     model = keras.models.load_model(out / "model.keras")
     assert model.get_config()["precision"] == "mixed_bfloat16"
     assert _compute_dtypes(model) == {"bfloat16"}
+    printed = capsys.readouterr().out
+    assert "step 2/2" in printed and "steps/s" in printed
+    assert "time left 0:00:00" in printed
+    # TensorBoard: the bits-per-pixel curve and, at step 2, a sample grid.
+    tags = {}
+    for path in (out / "logs").iterdir():
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                tags.setdefault(value.tag, []).append(event.step)
+    assert tags["bits_per_pixel"] == [1, 2]
+    assert tags["sampled_futures"] == [2]
