@@ -59,12 +59,15 @@ class _Serving(tf.Module):
         return {"bits_per_pixel": bits}
 
     def signatures(self):
-        sample = tf.function(self.sample, input_signature=[
+        # No autograph: the model's loops are TensorFlow ops already, and
+        # tracing then does not depend on reading the source files.
+        sample = tf.function(self.sample, autograph=False, input_signature=[
             self.context_spec, tf.TensorSpec((), tf.int32, name="num_samples"),
             tf.TensorSpec((), tf.float32, name="temperature"),
             tf.TensorSpec((2,), tf.int32, name="seed")])
-        bits = tf.function(self.bits_per_pixel, input_signature=[
-            self.context_spec, self.target_spec])
+        bits = tf.function(self.bits_per_pixel, autograph=False,
+                           input_signature=[self.context_spec,
+                                            self.target_spec])
         return {"sample": sample.get_concrete_function(),
                 "bits_per_pixel": bits.get_concrete_function()}
 

@@ -24,7 +24,9 @@ model's seed, through stateless seeds `(seed, n)` where n counts the draws
 so far. The counter is a weight of the model, so it is saved and restored
 with it: a training run resumed from a checkpoint draws exactly the windows
 and noise that the uninterrupted run draws (Keras' own `SeedGenerator`
-state is not saved).
+state is not saved). Under `tf.distribute` every replica draws the global
+batch's numbers and keeps its own rows (see distribute.py), so training on
+several replicas follows training on one device with the same batch.
 """
 
 import keras
