@@ -85,7 +85,7 @@ def sum_and_clip(gradients, clip_norm=None):
     if replicas > 1:
         values = tf.distribute.get_replica_context().all_reduce(
             tf.distribute.ReduceOp.SUM, values)
-    if clip_norm:
+    if clip_norm is not None:  # (may be a tensor: norm times loss scale)
         values, _ = tf.clip_by_global_norm(values, clip_norm)
     if replicas > 1:
         first = tf.equal(index, 0)

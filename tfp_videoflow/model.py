@@ -290,9 +290,11 @@ class VideoFlowModel(keras.Model):
         loss_scaled = isinstance(self.optimizer,
                                  keras.optimizers.LossScaleOptimizer)
         if self.gradient_clip_norm or (replicas > 1 and loss_scaled):
-            gradients = distribute.sum_and_clip(
-                gradients, self.gradient_clip_norm and
-                self.gradient_clip_norm * self.optimizer.scale_loss(1.0))
+            # The gradients carry the loss scale: so does the clip norm.
+            clip_norm = (self.gradient_clip_norm
+                         * self.optimizer.scale_loss(1.0)
+                         if self.gradient_clip_norm else None)
+            gradients = distribute.sum_and_clip(gradients, clip_norm)
         self.optimizer.apply_gradients(zip(gradients, variables))
         return self._update_metrics(bits)
 
