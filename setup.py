@@ -44,7 +44,9 @@ setuptools.setup(
                                                "bijectors", "bijectors.*"]),
     # The shipped trained models (`vf.pretrained`).
     package_data={"tfp_videoflow": ["pretrained_models/*.keras"]},
+    # The command's launcher: outside the package, see its docstring.
+    py_modules=["videoflow"],
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
-    entry_points={"console_scripts": ["videoflow=tfp_videoflow.cli:main"]},
+    entry_points={"console_scripts": ["videoflow=videoflow:main"]},
 )

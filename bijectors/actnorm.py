@@ -47,7 +47,8 @@ class ActNormLayer(keras.layers.Layer):
 
     def initialize(self, x):
         """Sets the weights so that `call(x)` has zero mean, unit variance."""
-        x = tf.convert_to_tensor(x, self.variable_dtype)
+        # (A cast: under mixed precision x is in the 16-bit compute dtype.)
+        x = tf.cast(x, self.variable_dtype)
         mean, variance = tf.nn.moments(x, axes=list(range(x.shape.rank - 1)))
         self.bias.assign(-mean)
         self.log_scale.assign(-tf.math.log(tf.sqrt(variance) + _EPSILON))

@@ -64,6 +64,21 @@ class EdgeAwareConv2D(keras.layers.Layer):
         return y
 
 
+def network_policy(dtype):
+    """The dtype policy of a coupling network in a flow of float `dtype`.
+
+    Keras' default policy if it is a mixed one whose weights are `dtype`
+    (so `keras.config.set_dtype_policy("mixed_bfloat16")`, or a scope of
+    it, makes the networks compute in bfloat16); otherwise plain `dtype`.
+    The bijectors' own arithmetic stays in `dtype` either way.
+    """
+    dtype = tf.as_dtype(dtype).name
+    default = keras.config.dtype_policy()
+    if default.variable_dtype == dtype and default.compute_dtype != dtype:
+        return default
+    return dtype
+
+
 class CouplingNetwork(keras.layers.Layer):
     """The conditioning network NN(x1) of a coupling layer (see module doc)."""
 
@@ -139,7 +154,7 @@ class Coupling(flow_bijector.FlowBijector):
             in_channels=self._num_kept,
             out_channels=self._PARAMS_PER_CHANNEL * num_transformed,
             width=hidden_width, gated=gated, seed=seed, name=name,
-            dtype=tf.as_dtype(dtype).name)
+            dtype=network_policy(dtype))
         super().__init__(layer=network, event_shape=(None, None, num_channels),
                          dtype=dtype, validate_args=validate_args,
                          parameters=parameters, name=name)
@@ -150,12 +165,17 @@ class Coupling(flow_bijector.FlowBijector):
     def _untransform(self, z2, h):
         raise NotImplementedError
 
+    def _network(self, x1):
+        # The transform and its log-determinant are computed in the flow's
+        # dtype even when the network computes in 16 bits.
+        return tf.cast(self.layer(x1), x1.dtype)
+
     def _encode(self, x):
         x1, x2 = x[..., :self._num_kept], x[..., self._num_kept:]
-        z2, log_det = self._transform(x2, self.layer(x1))
+        z2, log_det = self._transform(x2, self._network(x1))
         return tf.concat([x1, z2], axis=-1), log_det
 
     def _decode(self, z):
         z1, z2 = z[..., :self._num_kept], z[..., self._num_kept:]
-        x2, log_det = self._untransform(z2, self.layer(z1))
+        x2, log_det = self._untransform(z2, self._network(z1))
         return tf.concat([z1, x2], axis=-1), log_det

@@ -3,12 +3,14 @@
     videoflow train --data stochastic_movement --preset small --steps 300 --out runs/demo
     videoflow evaluate --model runs/demo --data stochastic_movement
     videoflow sample --model runs/demo --data stochastic_movement --out runs/demo/samples
+    videoflow export --model runs/demo --out runs/demo/saved_model
 
 Every command checks its input first and fails with one clear message and a
 non-zero exit status, without touching existing files.
 """
 
 import argparse
+import os
 import sys
 
 DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
@@ -56,6 +58,20 @@ def _build_parser():
                        choices=["auto", "on", "off"],
                        help="compile the training step with XLA ('auto': "
                             "only when a GPU is present)")
+    train.add_argument("--distribute", default="none",
+                       help="'none' (one device), 'mirrored' (every GPU of "
+                            "this machine) or 'multi-worker' (several "
+                            "machines, each started with the same command "
+                            "and its own TF_CONFIG); --batch-size is the "
+                            "global batch")
+    train.add_argument("--precision", default="float32",
+                       choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                       help="Keras dtype policy of the networks; "
+                            "log-determinants, log-densities and the loss "
+                            "stay float32")
+    train.add_argument("--sample-every", type=int, default=500,
+                       help="add a grid of sampled futures to TensorBoard "
+                            "every this many steps (0: never)")
     train.add_argument("--deterministic", action="store_true",
                        help="make every TensorFlow op deterministic (needed "
                             "for bit-exact resume on a GPU; disables XLA)")
@@ -115,12 +131,43 @@ def _build_parser():
     sample.add_argument("--seed", type=int, default=0, help="sampling seed")
     sample.add_argument("--out", required=True,
                         help="directory for the GIFs and the PNG grid")
+
+    export = commands.add_parser(
+        "export", help="write a TensorFlow SavedModel for serving",
+        description="Export a trained model as a TensorFlow SavedModel with "
+                    "a 'sample' signature (uint8 context, number of samples, "
+                    "temperature, seed -> uint8 frames) and a "
+                    "'bits_per_pixel' signature (uint8 context and target "
+                    "frames -> bits per pixel). Loading it needs only "
+                    "TensorFlow.")
+    export.add_argument("--model", required=True,
+                        help="run directory (or .keras file) of the model")
+    export.add_argument("--out", required=True,
+                        help="directory for the SavedModel (must not exist)")
+
+    for subparser in commands.choices.values():
+        subparser.add_argument(
+            "--verbose", action="store_true",
+            help="show TensorFlow's own start-up and warning messages")
     return parser
+
+
+def _quiet_tensorflow_logging():
+    """Only errors from TensorFlow's loggers (C++ and Python) from now on.
+
+    Lines TensorFlow prints while it loads ignore this; the `videoflow`
+    launcher hides them (see videoflow.py).
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    tf.get_logger().setLevel("ERROR")
 
 
 def main(argv=None):
     """Entry point of the `videoflow` console script."""
     args = _build_parser().parse_args(argv)
+    if not args.verbose:
+        _quiet_tensorflow_logging()
     try:
         # Imported here so that `--help` and argument errors are instant.
         from tfp_videoflow import commands

@@ -1,5 +1,7 @@
 """What the `videoflow` commands do (the argument parsing is in `cli.py`)."""
 
+import contextlib
+import hashlib
 import json
 import pathlib
 import sys
@@ -10,7 +12,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_videoflow import data
+from tfp_videoflow import distribute
 from tfp_videoflow import evaluation
+from tfp_videoflow import export as export_lib
 from tfp_videoflow import training
 from tfp_videoflow import visualization
 from tfp_videoflow.cli import UsageError
@@ -66,19 +70,27 @@ def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
 
 
 # -------------------------------------------------------------------- train
-class _Progress(keras.callbacks.Callback):
-    """One status line: step, bits per pixel, frames/s; TensorBoard scalars."""
+def _duration(seconds):
+    if not seconds == seconds or seconds == float("inf"):  # NaN or unknown
+        return "?"
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}"
 
-    def __init__(self, total_steps, frames_per_step, logs_path, start_step):
+
+class _Progress(keras.callbacks.Callback):
+    """One status line (step, bits per pixel, speed, time left); TensorBoard."""
+
+    def __init__(self, total_steps, frames_per_step, writer, start_step):
         super().__init__()
         self.total_steps = total_steps
         self.frames_per_step = frames_per_step
-        self.writer = tf.summary.create_file_writer(str(logs_path))
+        self.writer = writer
         self.step = start_step
         self.last_print = 0.0
         self.window_start = time.perf_counter()
         self.window_steps = 0
-        self.frames_per_second = float("nan")
+        self.steps_per_second = float("nan")
         self.interactive = sys.stdout.isatty()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -88,21 +100,60 @@ class _Progress(keras.callbacks.Callback):
         with self.writer.as_default(step=self.step):
             tf.summary.scalar("bits_per_pixel", bits)
         now = time.perf_counter()
+        # Speed over the last >= 2 s, so the first (tracing) step is
+        # forgotten quickly.
         if now - self.window_start > 2.0:
-            self.frames_per_second = (self.window_steps * self.frames_per_step
-                                      / (now - self.window_start))
+            self.steps_per_second = (self.window_steps
+                                     / (now - self.window_start))
             self.window_start, self.window_steps = now, 0
         if now - self.last_print > (0.5 if self.interactive else 15.0) or \
                 self.step == self.total_steps:
             self.last_print = now
+            left = (self.total_steps - self.step) / self.steps_per_second
             line = (f"step {self.step}/{self.total_steps}  bits/pixel "
-                    f"{bits:.4f}  {self.frames_per_second:.1f} frames/s")
+                    f"{bits:.4f}  {self.steps_per_second:.2f} steps/s "
+                    f"({self.steps_per_second * self.frames_per_step:.1f} "
+                    f"frames/s)  time left {_duration(left)}")
             end = "\r" if self.interactive and self.step < self.total_steps \
                 else "\n"
-            print(line, end=end, flush=True)
+            print(line.ljust(79), end=end, flush=True)
 
     def on_train_end(self, logs=None):
         self.writer.flush()
+
+
+class _Samples(keras.callbacks.Callback):
+    """A grid of sampled futures in TensorBoard every `every` steps.
+
+    Rows: the context frames followed by one sampled future each, for the
+    same context and seed every time, so the images show training progress.
+    """
+
+    def __init__(self, context, every, writer, start_step, num_samples=4,
+                 temperature=0.6, seed=(0, 0)):
+        super().__init__()
+        self.context = context
+        self.every = every
+        self.writer = writer
+        self.step = start_step
+        self.num_samples = num_samples
+        self.temperature = temperature
+        self.seed = tf.constant(seed, tf.int32)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            self.write()
+
+    def write(self):
+        futures = self.model.sample_future(
+            self.context, num_samples=self.num_samples,
+            temperature=self.temperature, seed=self.seed).numpy()[:, 0]
+        context = np.broadcast_to(self.context[0], (len(futures),)
+                                  + self.context.shape[1:])
+        image = visualization.grid(np.concatenate([context, futures], 1))
+        with self.writer.as_default(step=self.step):
+            tf.summary.image("sampled_futures", image[np.newaxis])
 
 
 class _Checkpoint(keras.callbacks.Callback):
@@ -114,27 +165,56 @@ class _Checkpoint(keras.callbacks.Callback):
         self.run.save_checkpoint(self.model)
 
 
+def _fingerprint(model):
+    """A short hash of every weight: equal on all workers of a healthy run."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def train(args):
     for name in ("steps", "batch_size", "checkpoint_every"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be >= 1.")
+    if args.sample_every < 0:
+        raise UsageError("--sample-every must be >= 0.")
     try:
-        if args.resume:
-            run = training.RunDirectory.open(args.out)
-            settings = run.settings()
-            model, step = run.load_checkpoint()
-        else:
-            settings = {k: v for k, v in vars(args).items()
-                        if k not in ("resume", "steps", "command")}
-            run = training.RunDirectory.create(args.out, settings)
-            model = VideoFlowModel.from_preset(settings["preset"],
-                                               seed=settings["seed"])
-            model.compile(
-                optimizer=training.paper_optimizer(
-                    settings["learning_rate"], settings["warmup_steps"]),
-                jit_compile={"on": True, "off": False}.get(
-                    settings["jit_compile"], "auto"))
-            step = 0
+        # Before any other TensorFlow op (the multi-worker runtime needs it).
+        strategy = distribute.strategy(args.distribute)
+    except distribute.DistributeError as error:
+        raise UsageError(str(error)) from error
+    chief = distribute.is_chief(strategy)
+
+    def scope():
+        return strategy.scope() if strategy else contextlib.nullcontext()
+
+    if strategy and args.batch_size % strategy.num_replicas_in_sync:
+        raise UsageError(
+            f"--batch-size {args.batch_size} does not split evenly over "
+            f"{strategy.num_replicas_in_sync} replicas.")
+    try:
+        with scope():
+            if args.resume:
+                run = training.RunDirectory.open(args.out)
+                settings = run.settings()
+                model, step = run.load_checkpoint()
+            else:
+                settings = {k: v for k, v in vars(args).items()
+                            if k not in ("resume", "steps", "command",
+                                         "verbose", "distribute")}
+                # Only the chief writes; the other workers use its settings.
+                run = (training.RunDirectory.create(args.out, settings)
+                       if chief else training.RunDirectory(args.out))
+                model = VideoFlowModel.from_preset(
+                    settings["preset"], seed=settings["seed"],
+                    precision=settings["precision"])
+                model.compile(
+                    optimizer=training.paper_optimizer(
+                        settings["learning_rate"], settings["warmup_steps"]),
+                    jit_compile={"on": True, "off": False}.get(
+                        settings["jit_compile"], "auto"))
+                step = 0
     except training.RunError as error:
         raise UsageError(str(error)) from error
     if step >= args.steps:
@@ -148,15 +228,36 @@ def train(args):
     videos = _dataset(settings["data"], "train", model.frame_shape, num_frames,
                       settings["batch_size"], settings["seed"],
                       settings.get("data_dir"), repeat=True)
+    if strategy is not None:
+        # Every worker reads the same stream and keeps its rows of each
+        # global batch (not a file per worker): the run does not depend on
+        # how the data is stored, and matches one device.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = (
+            tf.data.experimental.AutoShardPolicy.DATA)
+        videos = videos.with_options(options)
     if step == 0:
-        model.initialize(next(iter(videos)))
+        with scope():
+            model.initialize(next(iter(videos)))
     every = settings["checkpoint_every"]
-    progress = _Progress(args.steps, settings["batch_size"] * window,
-                         run.logs_path, step)
-    callbacks = [progress, _Checkpoint(run)]
+    callbacks = []
+    if chief:
+        writer = tf.summary.create_file_writer(str(run.logs_path))
+        callbacks += [_Progress(args.steps, settings["batch_size"] * window,
+                                writer, step), _Checkpoint(run)]
+        if settings.get("sample_every"):
+            context = next(iter(_dataset(
+                settings["data"], "test", model.frame_shape,
+                model.num_context_frames, 1, settings["seed"],
+                settings.get("data_dir")))).numpy()
+            callbacks.append(_Samples(context, settings["sample_every"],
+                                      writer, step))
+    replicas = strategy.num_replicas_in_sync if strategy else 1
     print(f"training {settings['preset']} on {settings['data']}: "
           f"{model.count_params():,} weights, steps {step}..{args.steps}, "
-          f"run directory {run.path}")
+          f"{replicas} replica(s), {model.dtype_policy.name}, "
+          + (f"run directory {run.path}" if chief else
+             "not the chief: writes nothing"))
     # Whole checkpoint intervals in one fit (its iterator carries over), then
     # the rest; `skip` puts the data stream where the checkpoint left it.
     while step < args.steps:
@@ -166,8 +267,11 @@ def train(args):
         model.fit(videos.skip(step), steps_per_epoch=chunk, epochs=epochs,
                   shuffle=False, verbose=0, callbacks=callbacks)
         step = int(model.optimizer.iterations.numpy())
-    run.save_final(model)
-    print(f"wrote {run.final_model_path}")
+    if strategy is not None and replicas > 1:
+        print(f"final weights fingerprint {_fingerprint(model)}")
+    if chief:
+        run.save_final(model)
+        print(f"wrote {run.final_model_path}")
     return 0
 
 
@@ -259,4 +363,19 @@ def sample(args):
     written = visualization.write_samples(out, context[0], futures)
     for path in written:
         print(f"wrote {path}")
+    return 0
+
+
+# ------------------------------------------------------------------- export
+def export(args):
+    out = pathlib.Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"--out {out}: exists and is not an empty directory;"
+                         " choose a new one so nothing is overwritten.")
+    model = _load_model(args.model)
+    try:
+        path = model.export_serving(out)
+    except export_lib.ExportError as error:
+        raise UsageError(f"--out {out}: {error}") from error
+    print(f"wrote {path} (signatures: sample, bits_per_pixel)")
     return 0

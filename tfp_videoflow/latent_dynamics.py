@@ -341,8 +341,9 @@ class LatentDynamics(tfd.Distribution):
           context_latents: tuple over levels of `[*batch, K, h, w, c]`, the
             history latents of the context frames.
           num_target_frames: T, a positive Python int.
-          temperature: positive float; multiplies every scale (of log_prob and
-            sample alike, so the two stay consistent).
+          temperature: positive float (or scalar float tensor); multiplies
+            every scale (of log_prob and sample alike, so the two stay
+            consistent).
           discrete_history: condition later frames on the latents of the
             earlier frames' bin centres (see the module docstring).
           num_bits: bit depth of the bins (for `discrete_history`).
@@ -353,7 +354,10 @@ class LatentDynamics(tfd.Distribution):
         if int(num_target_frames) < 1:
             raise ValueError(f"num_target_frames must be >= 1, got "
                              f"{num_target_frames}.")
-        if not float(temperature) > 0:
+        # A scalar tensor is allowed (the exported `sample` signature takes
+        # the temperature as an input); known values are checked here.
+        static = tf.get_static_value(temperature)
+        if static is not None and not float(static) > 0:
             raise ValueError(f"temperature must be > 0, got {temperature}.")
         if len(context_latents) != network.num_levels:
             raise ValueError(f"expected {network.num_levels} levels of context "
@@ -362,7 +366,8 @@ class LatentDynamics(tfd.Distribution):
         self._flow = flow
         self._context = tuple(tf.convert_to_tensor(c) for c in context_latents)
         self._num_target_frames = int(num_target_frames)
-        self._temperature = float(temperature)
+        self._temperature = (float(static) if static is not None
+                             else tf.convert_to_tensor(temperature))
         self._discrete_history = bool(discrete_history)
         self._num_bits = dequantization._check_bits(num_bits)  # pylint: disable=protected-access
         dtype = self._context[0].dtype

@@ -24,7 +24,9 @@ model's seed, through stateless seeds `(seed, n)` where n counts the draws
 so far. The counter is a weight of the model, so it is saved and restored
 with it: a training run resumed from a checkpoint draws exactly the windows
 and noise that the uninterrupted run draws (Keras' own `SeedGenerator`
-state is not saved).
+state is not saved). Under `tf.distribute` every replica draws the global
+batch's numbers and keeps its own rows (see distribute.py), so training on
+several replicas follows training on one device with the same batch.
 """
 
 import keras
@@ -32,7 +34,10 @@ import tensorflow as tf
 
 from bijectors import multiscale_flow
 from tfp_videoflow import dequantization
+from tfp_videoflow import distribute
+from tfp_videoflow import export
 from tfp_videoflow import latent_dynamics
+from tfp_videoflow import precision as precision_lib
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
 
@@ -41,6 +46,7 @@ from tfp_videoflow import video_flow
 class VideoFlowModel(keras.Model):
     """Keras model of VideoFlow; `model(context)` returns the distribution."""
 
+    @precision_lib.builds_under_own_policy
     def __init__(self, frame_shape=(64, 64, 3), num_context_frames=3,
                  num_target_frames=10, num_levels=3, steps_per_level=24, *,
                  coupling="affine", coupling_width=512, gated_coupling=False,
@@ -48,7 +54,8 @@ class VideoFlowModel(keras.Model):
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
                  top_components=1, discrete_history=True, num_bits=8,
                  train_target_frames=None, temperature=1.0, num_samples=1,
-                 gradient_clip_norm=None, seed=0, **kwargs):
+                 gradient_clip_norm=None, seed=0, precision="float32",
+                 **kwargs):
         """Creates the model; defaults are the paper's BAIR setting.
 
         Args:
@@ -76,6 +83,9 @@ class VideoFlowModel(keras.Model):
           num_samples: futures drawn per context by `predict`.
           gradient_clip_norm: clip gradients to this global norm, or None.
           seed: integer seed of every initial weight and random draw.
+          precision: "float32", or "mixed_bfloat16" / "mixed_float16": the
+            networks compute in 16 bits, the densities in float32 (see
+            precision.py).
           **kwargs: for `keras.Model` (e.g. `name`).
         """
         super().__init__(**kwargs)
@@ -108,7 +118,8 @@ class VideoFlowModel(keras.Model):
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
             temperature=self.temperature, num_samples=self.num_samples,
-            gradient_clip_norm=gradient_clip_norm, seed=self.seed)
+            gradient_clip_norm=gradient_clip_norm, seed=self.seed,
+            precision=precision)
 
         self.flow = multiscale_flow.MultiScaleFlow(
             self.frame_shape, num_levels=num_levels,
@@ -134,6 +145,22 @@ class VideoFlowModel(keras.Model):
     def from_preset(cls, name, **overrides):
         """A model of preset `name` ("bair", "shapes", "small"), see presets."""
         return cls(**presets.preset(name, **overrides))
+
+    def compile(self, optimizer="rmsprop", **kwargs):
+        # float16 gradients underflow without loss scaling. (Keras wraps the
+        # optimizer itself only when the model's own policy is float16.)
+        optimizer = keras.optimizers.get(optimizer)
+        if (self._config["precision"] == "mixed_float16" and not isinstance(
+                optimizer, keras.optimizers.LossScaleOptimizer)):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # What Keras does when loading, which it skips for models that
+        # define compile().
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
 
     def get_config(self):
         return {**super().get_config(), **self._config}
@@ -243,7 +270,7 @@ class VideoFlowModel(keras.Model):
         videos = self._check_videos(videos, length, where)
         if random_start:
             num_starts = tf.shape(videos)[1] - length + 1
-            starts = tf.random.stateless_uniform(
+            starts = distribute.stateless_uniform_rows(
                 tf.shape(videos)[:1], self._next_seed(), minval=0,
                 maxval=num_starts, dtype=tf.int32)
             index = starts[:, tf.newaxis] + tf.range(length)[tf.newaxis]
@@ -253,7 +280,7 @@ class VideoFlowModel(keras.Model):
         # The context is dequantized like the target: later target frames
         # are conditioned on dequantized (noisy) frames, and so are sampled
         # frames, so the prior must learn from such conditioning inputs.
-        noise = tf.random.stateless_uniform(
+        noise = distribute.stateless_uniform_rows(
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
         dist = self(values[:, :self.num_context_frames],
@@ -267,15 +294,28 @@ class VideoFlowModel(keras.Model):
 
     def train_step(self, data):
         videos = self._videos(data)
+        replicas = distribute.num_replicas()
+        distribute.initialize_from_global_batch(self, videos)
         with tf.GradientTape() as tape:
             bits = self._window_bits_per_pixel(
                 videos, self.train_target_frames, True, "fit")
             loss = tf.reduce_mean(bits)
+            # The optimizer sums the R replicas' gradients, so each replica's
+            # mean is divided by R; scale_loss multiplies by the float16
+            # loss scale (1 otherwise).
+            scaled_loss = self.optimizer.scale_loss(loss / replicas)
         variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        if self.gradient_clip_norm:
-            gradients, _ = tf.clip_by_global_norm(gradients,
-                                                  self.gradient_clip_norm)
+        gradients = tape.gradient(scaled_loss, variables)
+        # Clipping needs the global gradient; so does the float16 loss-scale
+        # check, which must skip a step on all replicas or none.
+        loss_scaled = isinstance(self.optimizer,
+                                 keras.optimizers.LossScaleOptimizer)
+        if self.gradient_clip_norm or (replicas > 1 and loss_scaled):
+            # The gradients carry the loss scale: so does the clip norm.
+            clip_norm = (self.gradient_clip_norm
+                         * self.optimizer.scale_loss(1.0)
+                         if self.gradient_clip_norm else None)
+            gradients = distribute.sum_and_clip(gradients, clip_norm)
         self.optimizer.apply_gradients(zip(gradients, variables))
         return self._update_metrics(bits)
 
@@ -287,11 +327,23 @@ class VideoFlowModel(keras.Model):
     def _update_metrics(self, bits):
         self.bits_per_pixel_tracker.update_state(bits)
         value = self.bits_per_pixel_tracker.result()
-        return {"loss": value, "bits_per_pixel": value}
+        return distribute.with_worker_axis(
+            {"loss": value, "bits_per_pixel": value})
 
     @property
     def metrics(self):
         return [self.bits_per_pixel_tracker]
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a strategy, Keras' TF trainer takes the first batch off the
+        # data to build the model (so fit would skip it) and averages it over
+        # the replicas (no uint8 collective between workers). The model is
+        # built in __init__; only the optimizer remains, which needs no data.
+        if iterator is not None and self._distribute_strategy is not None:
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=())
+            return
+        super()._maybe_symbolic_build(iterator, data_batch)
 
     # ------------------------------------------------------------- sampling
     def sample_future(self, context, num_samples=None, num_frames=None,
@@ -312,8 +364,14 @@ class VideoFlowModel(keras.Model):
                     temperature=temperature)
         if seed is None:
             seed = self._next_seed()
-        values = dist.sample(num_samples or self.num_samples, seed=seed)
+        values = dist.sample(
+            self.num_samples if num_samples is None else num_samples,
+            seed=seed)
         return dequantization.quantize(values, self.num_bits)
+
+    def export_serving(self, path):
+        """Writes a TensorFlow SavedModel for serving; see `export.py`."""
+        return export.export_saved_model(self, path)
 
     def predict_step(self, data):
         """`predict`: `[B, T, H, W, C]`, or `[B, S, T, H, W, C]` if S > 1."""

@@ -66,6 +66,7 @@ def bounded_log_scale(raw):
 
 def gaussian(mean, log_scale, temperature):
     """N(mean, temperature * exp(log_scale)) with event `[h, w, c]`."""
+    log_scale = tf.cast(log_scale, mean.dtype)
     scale = tf.exp(log_scale) * tf.cast(temperature, mean.dtype)
     return tfd.Independent(tfd.Normal(mean, scale),
                            reinterpreted_batch_ndims=3)
@@ -80,7 +81,7 @@ def mixture(logits, means, log_scales, temperature):
       temperature: multiplies every scale; the weights are unchanged.
     """
     return tfd.MixtureSameFamily(
-        tfd.Categorical(logits=logits),
+        tfd.Categorical(logits=tf.cast(logits, means.dtype)),
         gaussian(means, log_scales, temperature))
 
 
@@ -138,16 +139,20 @@ class IndependentPrior(LevelPrior):
 
     def _base(self, history):
         batch = tf.shape(history)[:1]
-        mean = tf.broadcast_to(self.mean, tf.concat(
+        mean = tf.broadcast_to(tf.cast(self.mean, history.dtype), tf.concat(
             [batch, self.latent_shape], 0))
-        return mean, tf.broadcast_to(self.raw_log_scale, tf.shape(mean))
+        return mean, tf.broadcast_to(
+            tf.cast(self.raw_log_scale, history.dtype), tf.shape(mean))
 
     def call(self, history, missing, condition=None, temperature=1.0):
         del missing  # The past is ignored.
         self._check_condition(condition)
         mean, raw_log_scale = self._base(history)
         if self.condition_head is not None:
-            d_mean, d_log_scale = self.condition_head(condition)
+            # Under a mixed policy the head computes in 16 bits; the density
+            # stays in the latents' dtype.
+            d_mean, d_log_scale = (tf.cast(d, history.dtype) for d in
+                                   self.condition_head(condition))
             mean, raw_log_scale = mean + d_mean, raw_log_scale + d_log_scale
         return gaussian(mean, bounded_log_scale(raw_log_scale), temperature)
 
@@ -162,8 +167,10 @@ class PointwisePrior(IndependentPrior):
 
     def _base(self, history):
         previous = history[:, -1]
-        mean = (1.0 + self.slope) * previous + self.mean
-        return mean, tf.broadcast_to(self.raw_log_scale, tf.shape(mean))
+        mean = ((1.0 + tf.cast(self.slope, history.dtype)) * previous
+                + tf.cast(self.mean, history.dtype))
+        return mean, tf.broadcast_to(
+            tf.cast(self.raw_log_scale, history.dtype), tf.shape(mean))
 
 
 class _CausalConv3D(keras.layers.Layer):
@@ -302,14 +309,14 @@ class Conv3DPrior(LevelPrior):
         distance = tf.reduce_sum(tf.square(
             flat - tf.reduce_mean(flat, axis=0)), axis=1)
         chosen = []
-        for _ in range(self.num_components):
-            index = int(tf.argmax(distance))
+        for _ in range(self.num_components):  # tf ops: also inside a graph
+            index = tf.argmax(distance)
             chosen.append(index)
             distance = tf.minimum(distance, tf.reduce_sum(
-                tf.square(flat - flat[index]), axis=1))
+                tf.square(flat - tf.gather(flat, index)), axis=1))
         height, width, channels = self.latent_shape
         self.component_offsets.assign(tf.reshape(
-            tf.gather(latents, chosen),
+            tf.gather(latents, tf.stack(chosen)),
             [self.num_components, height, width, channels]))
 
     def call(self, history, missing, condition=None, temperature=1.0):
@@ -325,7 +332,9 @@ class Conv3DPrior(LevelPrior):
         for block in self.blocks:
             h = block(h)
         last = h[:, -1]
-        out = self.conv_out(last)
+        # Under a mixed policy the network computes in 16 bits; the density
+        # stays in the latents' dtype.
+        out = tf.cast(self.conv_out(last), history.dtype)
         skip = history[:, -1] if self.latent_skip else 0.0
         if self.num_components == 1:
             mean, raw_log_scale = tf.split(out, 2, axis=-1)
@@ -340,7 +349,8 @@ class Conv3DPrior(LevelPrior):
         if self.latent_skip:
             skip = skip[:, tf.newaxis]
         logits = self.logits_out(tf.reduce_mean(last, axis=[1, 2]))
-        return mixture(logits, mean + self.component_offsets + skip,
+        offsets = tf.cast(self.component_offsets, history.dtype)
+        return mixture(logits, mean + offsets + skip,
                        bounded_log_scale(raw_log_scale), temperature)
 
     def get_config(self):
