@@ -89,7 +89,10 @@ class LevelPrior(keras.layers.Layer):
     """Base class: `call(history, missing, condition, temperature) -> dist`."""
 
     def __init__(self, latent_shape, conditioned=False, **kwargs):
-        super().__init__(**kwargs)
+        # No autocast: under a mixed policy the inputs (the history, whose
+        # last frame the latent skip adds to the mean) and the density stay
+        # in the latents' dtype; the convolutions inside cast for themselves.
+        super().__init__(**{"autocast": False, **kwargs})
         self.latent_shape = tuple(int(d) for d in latent_shape)
         self.conditioned = bool(conditioned)
 
