@@ -102,6 +102,32 @@ def test_save_and_load_restore_the_same_log_prob(tiny_model, tiny_videos,
                                   tiny_model.bits_per_pixel(tiny_videos, SEED))
 
 
+def test_mixture_model_initializes_components_trains_and_reloads(
+        tiny_videos, tmp_path):
+    model = vf.VideoFlowModel(**TINY, top_components=3)
+    prior = model.dynamics.level_priors[-1]
+    model.initialize(tiny_videos[:4])
+    # Each component starts at the top-level latent of a real future frame.
+    futures = tf.reshape(
+        bin_values(tiny_videos[:4, 2:], 5, seed=0), [-1, 8, 8, 3])
+    offsets = prior.component_offsets.numpy()
+    top = model.flow.inverse(futures)[-1].numpy()
+    distances = np.abs(offsets[:, np.newaxis] - top[np.newaxis]).max(
+        axis=(2, 3, 4))
+    assert np.all(distances.min(axis=1) < 1.0), distances.min(axis=1)
+    assert len({tuple(o.ravel()[:4]) for o in offsets}) == 3
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(tiny_videos, batch_size=3, epochs=1, verbose=0, shuffle=False)
+    path = tmp_path / "mixture.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.bits_per_pixel(tiny_videos, SEED),
+                                  model.bits_per_pixel(tiny_videos, SEED))
+    np.testing.assert_array_equal(
+        loaded.sample_future(tiny_videos[:, :2], 2, seed=4),
+        model.sample_future(tiny_videos[:, :2], 2, seed=4))
+
+
 def test_a_model_with_the_paper_optimizer_loads_after_a_plain_import(
         tiny_model, tiny_videos, tmp_path):
     # The warm-up schedule is a registered custom class: a fresh process that
