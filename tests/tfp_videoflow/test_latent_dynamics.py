@@ -215,24 +215,6 @@ def test_mixture_log_prob_is_the_brute_force_sum_over_components():
     assert np.abs(mean[:, 0] - mean[:, 1]).max() > 0.1
 
 
-def test_mixture_components_start_at_k_means_centres():
-    prior = priors.Conv3DPrior((2, 2, 3), width=8, depth=1, num_components=3)
-    rng = np.random.default_rng(0)
-    centres = 10.0 * rng.standard_normal((3, 2, 2, 3))
-    members = np.repeat(centres, 20, axis=0) + 0.1 * rng.standard_normal(
-        (60, 2, 2, 3))
-    prior.initialize_components(members.astype(np.float32), seed=(1, 2))
-    offsets = prior.component_offsets.numpy()
-    cluster_means = members.reshape(3, 20, 2, 2, 3).mean(axis=1)
-    # Each cluster's mean is one component's start (in some order).
-    matches = np.abs(offsets[:, np.newaxis] - cluster_means).max(
-        axis=(2, 3, 4)).argmin(axis=1)
-    assert sorted(matches) == [0, 1, 2]
-    np.testing.assert_allclose(offsets, cluster_means[matches], atol=1e-4)
-    with pytest.raises(ValueError, match="at least as many"):
-        prior.initialize_components(members[:2].astype(np.float32), (1, 2))
-
-
 def test_mixture_samples_pick_components_by_their_weights():
     network = _network("conv3d", top_components=4)
     prior = network.level_priors[1]
