@@ -92,24 +92,24 @@ class LatentDynamicsNetwork(keras.layers.Layer):
     def num_levels(self):
         return len(self.latent_shapes)
 
-    def initialize_components(self, top_latents, seed):
-        """Starts a top-level mixture's components at clusters of real latents.
+    def initialize_components(self, top_latents):
+        """Starts a top-level mixture's components at diverse real latents.
 
         Components that start alike take the same gradients, and randomly
         placed ones let the nearest take every example while the others
         starve (measured: one of 8 components held 99 % of the weight after
-        10 CPU minutes). Each component's mean starts at a k-means centre of
-        real top-level latents (`Conv3DPrior.initialize_components`). A
-        no-op without a mixture.
+        10 CPU minutes). As k-means++ starts k-means, each component's mean
+        starts at a real top-level latent: the first farthest from the
+        batch mean, each next farthest from those already taken. A no-op
+        without a mixture.
 
         Args:
           top_latents: `[N, h, w, c]` top-level latents of real future
             frames, N >= the number of components.
-          seed: stateless seed of the k-means seeding.
         """
         prior = self.level_priors[-1]
         if getattr(prior, "num_components", 1) > 1:
-            prior.initialize_components(top_latents, seed)
+            prior.initialize_components(top_latents)
 
     def level_distribution(self, level, history, missing, condition=None,
                            temperature=1.0):

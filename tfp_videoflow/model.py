@@ -208,8 +208,7 @@ class VideoFlowModel(keras.Model):
         """Data-dependent initialisation from `videos`.
 
         Every ActNorm is set from the statistics of its input, and a mixture
-        prior's components start at k-means centres of real top-level
-        latents (see
+        prior's components start at diverse real top-level latents (see
         `LatentDynamicsNetwork.initialize_components`). Without it the first
         training batch initialises the ActNorms (and the components keep
         their random start); call it with a larger batch (the paper used 128
@@ -228,7 +227,7 @@ class VideoFlowModel(keras.Model):
         if futures.shape[1] != 0:
             frames = tf.reshape(futures, [-1, *self.frame_shape])
             top = self.flow.inverse(frames)[-1]
-            self.dynamics.initialize_components(top, self._next_seed())
+            self.dynamics.initialize_components(top)
 
     # ------------------------------------------------------------- training
     def _check_videos(self, videos, min_frames, where):

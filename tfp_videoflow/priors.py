@@ -57,8 +57,6 @@ LOG_SCALE_BOUND = 7.0
 # Spread of the mixture components' initial mean offsets: identical
 # components get identical gradients and would never separate.
 COMPONENT_OFFSET_STDDEV = 0.3
-# Lloyd steps of the k-means that places mixture components at the start.
-KMEANS_ITERATIONS = 10
 
 
 def bounded_log_scale(raw):
@@ -299,19 +297,11 @@ class Conv3DPrior(LevelPrior):
                         stddev=COMPONENT_OFFSET_STDDEV, seed=seed + 7))
         self.built = True
 
-    def initialize_components(self, latents, seed):
-        """Component means from latents `[N, h, w, c]` by k-means.
+    def initialize_components(self, latents):
+        """Component means from latents `[N, h, w, c]` by farthest points.
 
-        k-means++ seeding (each next centre drawn with probability
-        proportional to its squared distance from those taken, so outliers
-        rarely start a component that then never wins an example), then
-        `KMEANS_ITERATIONS` Lloyd steps. The output layer starts at zero, so
-        a component's mean starts at its centre (plus z_{t-1} with the
-        latent skip, which this ignores).
-
-        Args:
-          latents: `[N, h, w, c]`, N >= num_components.
-          seed: stateless seed of the seeding draws.
+        The output layer starts at zero, so a component's mean is its
+        offset (plus z_{t-1} with the latent skip, which this ignores).
         """
         latents = tf.convert_to_tensor(latents, self.component_offsets.dtype)
         flat = tf.reshape(latents, [tf.shape(latents)[0], -1])
@@ -319,34 +309,18 @@ class Conv3DPrior(LevelPrior):
             raise ValueError(
                 f"{self.name}: {self.num_components} components need at "
                 f"least as many latents, got {flat.shape[0]}.")
-        seeds = tf.unstack(tf.random.experimental.stateless_split(
-            seed, self.num_components))
-        # tf ops throughout: this also runs inside a graph (tf.distribute).
-        distance = tf.ones(tf.shape(flat)[:1], flat.dtype)
-        centres = []
-        for draw in seeds:
-            index = tf.random.stateless_categorical(
-                tf.math.log(distance)[tf.newaxis], 1, draw)[0, 0]
-            centres.append(tf.gather(flat, index))
-            distance = tf.minimum(
-                distance if len(centres) > 1 else tf.fill(
-                    tf.shape(distance), tf.constant(float("inf"),
-                                                    flat.dtype)),
-                tf.reduce_sum(tf.square(flat - centres[-1]), axis=1))
-            distance = tf.maximum(distance, 1e-12)  # taken points: log 0
-        centres = tf.stack(centres)
-        for _ in range(KMEANS_ITERATIONS):
-            nearest = tf.argmin(tf.reduce_sum(tf.square(
-                flat[:, tf.newaxis] - centres[tf.newaxis]), axis=-1), axis=1)
-            members = tf.one_hot(nearest, self.num_components,
-                                 dtype=flat.dtype)  # [N, M]
-            counts = tf.reduce_sum(members, axis=0)[:, tf.newaxis]
-            means = tf.matmul(members, flat, transpose_a=True) / tf.maximum(
-                counts, 1.0)
-            centres = tf.where(counts > 0, means, centres)  # keep empty ones
+        distance = tf.reduce_sum(tf.square(
+            flat - tf.reduce_mean(flat, axis=0)), axis=1)
+        chosen = []
+        for _ in range(self.num_components):  # tf ops: also inside a graph
+            index = tf.argmax(distance)
+            chosen.append(index)
+            distance = tf.minimum(distance, tf.reduce_sum(
+                tf.square(flat - tf.gather(flat, index)), axis=1))
         height, width, channels = self.latent_shape
         self.component_offsets.assign(tf.reshape(
-            centres, [self.num_components, height, width, channels]))
+            tf.gather(latents, tf.stack(chosen)),
+            [self.num_components, height, width, channels]))
 
     def call(self, history, missing, condition=None, temperature=1.0):
         self._check_condition(condition)
