@@ -1,18 +1,20 @@
 """The shipped trained model: it loads by name and predicts motions."""
 
-import numpy as np
+import importlib.resources
+
 import pytest
 
 import tfp_videoflow as vf
-from tfp_videoflow import evaluation, pretrained
+from tfp_videoflow import evaluation
 
 NAME = "small_stochastic_movement"
 
 
 def test_the_shipped_model_is_listed_small_and_loads():
     assert NAME in vf.available_pretrained()
-    with __import__("importlib").resources.as_file(
-            pretrained.path(NAME)) as file:
+    shipped = (importlib.resources.files("tfp_videoflow")
+               / "pretrained_models" / f"{NAME}.keras")
+    with importlib.resources.as_file(shipped) as file:
         assert file.stat().st_size <= 10 * 2 ** 20
     model = vf.pretrained(NAME)
     assert isinstance(model, vf.VideoFlowModel)

@@ -1,0 +1,46 @@
+"""Copies a trained model into the package as a shipped `vf.pretrained` model.
+
+    python benchmarks/ship_model.py /work/runs/f_kmeans/conv3d_7500.keras small_stochastic_movement
+
+Writes `tfp_videoflow/pretrained_models/NAME.keras` with the model's
+configuration and weights only: no optimizer state (Adam's two moments
+would triple the file), so it loads uncompiled, ready to sample and score.
+"""
+
+import argparse
+import pathlib
+import sys
+
+import keras
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import training  # noqa: E402  pylint: disable=wrong-import-position
+
+FOLDER = pathlib.Path(vf.__file__).parent / "pretrained_models"
+MAX_BYTES = 10 * 2 ** 20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a trained .keras file")
+    parser.add_argument("name", help="the name vf.pretrained will know")
+    args = parser.parse_args(argv)
+    trained = keras.models.load_model(args.model)
+    shipped = vf.VideoFlowModel.from_config(trained.get_config())
+    shipped.set_weights(trained.get_weights())
+    FOLDER.mkdir(exist_ok=True)
+    path = FOLDER / f"{args.name}.keras"
+    training.atomic_save_model(shipped, path)
+    size = path.stat().st_size
+    print(f"wrote {path} ({size / 2 ** 20:.1f} MiB)")
+    if size > MAX_BYTES:
+        path.unlink()
+        raise SystemExit(f"{path} is over {MAX_BYTES / 2 ** 20:.0f} MiB; "
+                         "not shipped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
