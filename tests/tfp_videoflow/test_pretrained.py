@@ -22,8 +22,9 @@ def test_the_shipped_model_is_listed_small_and_loads():
 
 
 def test_the_shipped_model_moves_shapes():
-    # A few futures of a few test videos: most are valid motions that keep
-    # the shape (BENCHMARKS.md measures it on 32 videos x 64 futures).
+    # A few futures of a few test videos (measured: 55 % valid motions, 8
+    # directions; BENCHMARKS.md section 7 measures 32 videos x 64 futures:
+    # 53 %). An untrained or a 10-minute model stays far below these.
     model = vf.pretrained(NAME)
     videos = next(iter(vf.data.stochastic_movement(
         "test", resolution=32, num_frames=3, num_videos=4, seed=0,
@@ -31,8 +32,8 @@ def test_the_shipped_model_moves_shapes():
     modes = evaluation.motion_modes(model, videos, num_samples=16,
                                     num_frames=2, temperature=0.6, seed=1)
     assert modes["valid_share"] > 0.3, modes
-    assert modes["directions_total"] >= 4, modes
-    assert modes["shape_mass_ratio"] > 0.5, modes
+    assert modes["directions_total"] >= 6, modes
+    assert modes["shape_mass_ratio"] > 0.8, modes
 
 
 def test_unknown_name():
