@@ -310,7 +310,9 @@ def main(argv=None):
     for path in args.models or []:
         model = keras.models.load_model(path)
         scores, motion, likelihood, prior = measure(model, args)
-        steps = int(model.optimizer.iterations.numpy())
+        # A shipped model has no optimizer, so no step count.
+        steps = (int(model.optimizer.iterations.numpy())
+                 if model.optimizer is not None else "n/a")
         results[pathlib.Path(path).stem] = {"curve": [], "reports": [{
             "step": steps, "seconds": float("nan"),
             "train_bits_per_pixel": float("nan"), "scores": scores,
