@@ -312,7 +312,7 @@ def main(argv=None):
         scores, motion, likelihood, prior = measure(model, args)
         # A shipped model has no optimizer, so no step count.
         steps = (int(model.optimizer.iterations.numpy())
-                 if model.optimizer is not None else "n/a")
+                 if getattr(model, "optimizer", None) is not None else "n/a")
         results[pathlib.Path(path).stem] = {"curve": [], "reports": [{
             "step": steps, "seconds": float("nan"),
             "train_bits_per_pixel": float("nan"), "scores": scores,
