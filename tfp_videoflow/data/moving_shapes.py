@@ -153,11 +153,6 @@ def stochastic_movement(split="train", resolution=64, num_frames=5,
     """
     _check_arguments(split, resolution, num_frames, num_videos, seed,
                      batch_size)
-    if num_videos is None:
-        num_videos = DEFAULT_NUM_VIDEOS[split]
-    indices = (tf.data.Dataset.counter() if num_videos is None
-               else tf.data.Dataset.range(num_videos))
-
     def generate(index):
         params = video_params(seed, split, int(index))
         return (render_video(params, resolution, num_frames),
@@ -175,6 +170,20 @@ def stochastic_movement(split="train", resolution=64, num_frames=5,
                   "size": tf.reshape(size, [])}
         return (video, labels) if with_labels else video
 
+    return generated_dataset(to_example, split, num_videos, batch_size)
+
+
+def generated_dataset(to_example, split, num_videos, batch_size):
+    """Videos 0, 1, ... of a generated split as a `tf.data.Dataset`.
+
+    `to_example` maps a video's int64 index to its example; `num_videos`
+    None means `DEFAULT_NUM_VIDEOS[split]` (an endless stream for "train").
+    The order is deterministic whatever the parallelism.
+    """
+    if num_videos is None:
+        num_videos = DEFAULT_NUM_VIDEOS[split]
+    indices = (tf.data.Dataset.counter() if num_videos is None
+               else tf.data.Dataset.range(num_videos))
     videos = indices.map(to_example, num_parallel_calls=tf.data.AUTOTUNE,
                          deterministic=True)
     if batch_size is not None:

@@ -71,11 +71,8 @@ def constant_velocity(split="train", resolution=16, num_frames=4, side=3,
         split, resolution, num_frames, num_videos, seed, batch_size)
     if not 1 <= side <= resolution:
         raise ValueError(f"side must be between 1 and resolution, got {side}.")
+    # Fails early, with a clear message, if the square cannot fit.
     render_video(np.random.default_rng(0), resolution, num_frames, side)
-    if num_videos is None:
-        num_videos = moving_shapes.DEFAULT_NUM_VIDEOS[split]
-    indices = (tf.data.Dataset.counter() if num_videos is None
-               else tf.data.Dataset.range(num_videos))
     split_index = moving_shapes.SPLITS.index(split)
 
     def generate(index):
@@ -91,8 +88,5 @@ def constant_velocity(split="train", resolution=16, num_frames=4, side=3,
         track.set_shape((num_frames, 2))
         return (video, track) if with_tracks else video
 
-    videos = indices.map(to_example, num_parallel_calls=tf.data.AUTOTUNE,
-                         deterministic=True)
-    if batch_size is not None:
-        videos = videos.batch(batch_size)
-    return videos.prefetch(tf.data.AUTOTUNE)
+    return moving_shapes.generated_dataset(to_example, split, num_videos,
+                                           batch_size)
