@@ -86,7 +86,10 @@ class TrainingRun:
         # machine get equal work, whatever else runs beside them.
         self.clock = (time.process_time if args.budget == "cpu"
                       else time.perf_counter)
-        self.model.initialize(next(iter(self.videos)))
+        # ActNorm statistics and the mixture's starting components come
+        # from the first --init-batches batches.
+        self.model.initialize(tf.concat(
+            list(self.videos.take(args.init_batches)), axis=0))
         self.curve, self.seconds, self.steps = [], 0.0, 0
 
     def train_until(self, seconds=float("inf"), steps=float("inf")):
@@ -272,6 +275,8 @@ def main(argv=None):
     parser.add_argument("--budget", choices=["cpu", "wall"], default="cpu",
                         help="--minutes of this process's CPU time (default)"
                              " or of wall-clock time")
+    parser.add_argument("--init-batches", type=int, default=1,
+                        help="batches for the data-dependent initialisation")
     parser.add_argument("--train-frames", type=int, default=None,
                         help="frames per training video (default: the "
                              "model's K + T, the first frames of each video)")
