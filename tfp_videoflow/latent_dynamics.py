@@ -27,7 +27,8 @@ per-level target latents, each `[T, h, w, c]`; its batch shape is that of the
 context. Training scores all T frames in parallel (teacher forcing); sampling
 goes frame by frame and, within a frame, top-down, decoding each level to
 the next one's x1 (the decode doubles as the frame's generation), so
-generating T frames costs T prior steps and T flow passes.
+generating T frames costs T prior steps and T flow decodes (and, with
+`discrete_history`, T encodes of the sampled frames' bin centres).
 """
 
 import keras

@@ -11,13 +11,13 @@
 Training takes, from every video, a random window of K + T_train
 consecutive frames (T_train = `train_target_frames`), dequantizes the whole
 window uniformly at the model's bit depth, conditions on the first K frames
-and minimises the bits per pixel of the other T_train. The context is
-dequantized too because every later frame is conditioned on dequantized
-(or, when sampling, continuous) values; a model trained on bin centres only
-is off its training distribution from the second target frame on.
-Evaluation does the same on the first K + T frames (T = `num_target_frames`).
-`model(context)` with uint8 context places it at the bin centres, a point
-of the same support, so the distribution it returns is deterministic.
+and minimises the bits per pixel of the other T_train. Evaluation does the
+same on the first K + T frames (T = `num_target_frames`). With
+`discrete_history` (the default) the model conditions on the discrete
+past: every conditioning frame (context, earlier target or sampled frame)
+is placed at its bin centres, so training, evaluation, `model(context)` and
+sampling all condition on the same kind of input; with it off, on the
+continuous values as given (the dequantized context in training).
 
 All randomness (windows, dequantization noise, samples) comes from the
 model's seed, through stateless seeds `(seed, n)` where n counts the draws
@@ -277,9 +277,8 @@ class VideoFlowModel(keras.Model):
             videos = tf.gather(videos, index, batch_dims=1)
         else:
             videos = videos[:, :length]
-        # The context is dequantized like the target: later target frames
-        # are conditioned on dequantized (noisy) frames, and so are sampled
-        # frames, so the prior must learn from such conditioning inputs.
+        # The whole window is dequantized with one draw (the context's noise
+        # matters only without `discrete_history`).
         noise = distribute.stateless_uniform_rows(
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
