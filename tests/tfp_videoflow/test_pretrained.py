@@ -22,9 +22,9 @@ def test_the_shipped_model_is_listed_small_and_loads():
 
 
 def test_the_shipped_model_moves_shapes():
-    # A few futures of a few test videos (measured: 55 % valid motions, 8
-    # directions; BENCHMARKS.md section 7 measures 32 videos x 64 futures:
-    # 53 %). An untrained or a 10-minute model stays far below these.
+    # A few futures of a few test videos (BENCHMARKS.md section 7 measures
+    # 32 videos x 64 futures: 58 % valid motions, 8 directions). An
+    # untrained or a 10-minute model stays far below these thresholds.
     model = vf.pretrained(NAME)
     videos = next(iter(vf.data.stochastic_movement(
         "test", resolution=32, num_frames=3, num_videos=4, seed=0,
