@@ -19,17 +19,18 @@ import keras
 import tensorflow as tf
 
 from bijectors import flow_bijector
+from bijectors import flow_layer
 
 _EPSILON = 1e-6
 
 
-class ActNormLayer(keras.layers.Layer):
+class ActNormLayer(flow_layer.FlowLayer):
     """Per-channel affine normalisation with data-dependent initialisation.
 
     `call(x)` returns `(x + bias) * exp(log_scale)`; on the first call (while
     `initialized` is false and `data_init` is on) the statistics of `x` set the
-    weights first. Used on its own inside coupling networks, and as the
-    weights of the `ActNorm` bijector.
+    weights first. Used on its own inside coupling networks, and as a flow
+    step (`encode` / `decode`, the `ActNorm` bijector).
     """
 
     def __init__(self, num_channels, data_init=True, **kwargs):
@@ -73,6 +74,21 @@ class ActNormLayer(keras.layers.Layer):
         self.maybe_initialize(x)
         return (x + self.bias) * tf.exp(self.log_scale)
 
+    @property
+    def frame_event_shape(self):
+        return (None, None, self.num_channels)
+
+    def encode(self, x):
+        z = self.call(x)
+        return z, flow_layer.per_pixel_log_det(x, self.log_scale)
+
+    def decode(self, z):
+        x = z * tf.exp(-self.log_scale) - self.bias
+        return x, -flow_layer.per_pixel_log_det(z, self.log_scale)
+
+    def actnorm_layers(self):
+        return (self,) if self.data_init else ()
+
     def get_config(self):
         return {**super().get_config(), "num_channels": self.num_channels,
                 "data_init": self.data_init}
@@ -84,8 +100,8 @@ class ActNorm(flow_bijector.FlowBijector):
     See the module docstring for the equations. Events are `[..., H, W, C]`.
     """
 
-    def __init__(self, num_channels, data_init=True, dtype=tf.float32,
-                 validate_args=False, name="act_norm"):
+    def __init__(self, num_channels=None, data_init=True, dtype=tf.float32,
+                 validate_args=False, name="act_norm", layer=None):
         """Creates the bijector.
 
         Args:
@@ -94,29 +110,17 @@ class ActNorm(flow_bijector.FlowBijector):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
+          layer: an `ActNormLayer` to use (and share) instead of a new one.
         """
         parameters = dict(locals())
-        layer = ActNormLayer(num_channels, data_init=data_init, name=name,
-                             dtype=tf.as_dtype(dtype).name)
-        super().__init__(layer=layer, event_shape=(None, None, num_channels),
-                         dtype=dtype, validate_args=validate_args,
+        if layer is None:
+            layer = ActNormLayer(num_channels, data_init=data_init, name=name,
+                                 dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
+        super().__init__(layer, validate_args=validate_args,
                          parameters=parameters, name=name)
 
     def initialize(self, x):
         """Sets the weights from the statistics of frames `x` [..., H, W, C]."""
         x = self._check_frames(x, "initialize")
         self.layer.initialize(x)
-
-    def _log_det(self, x):
-        height, width = tf.shape(x)[1], tf.shape(x)[2]
-        per_example = (tf.cast(height * width, x.dtype)
-                       * tf.reduce_sum(self.layer.log_scale))
-        return tf.fill(tf.shape(x)[:1], per_example)
-
-    def _encode(self, x):
-        z = self.layer(x)
-        return z, self._log_det(x)
-
-    def _decode(self, z):
-        x = z * tf.exp(-self.layer.log_scale) - self.layer.bias
-        return x, -self._log_det(z)

@@ -13,21 +13,28 @@ import tensorflow as tf
 from bijectors import coupling
 
 
-class AdditiveCoupling(coupling.Coupling):
-    """Additive coupling layer; events are `[..., H, W, C]`, C >= 2."""
+class AdditiveCouplingLayer(coupling.CouplingLayer):
+    """Additive coupling flow step; frames `[N, H, W, C]`, C >= 2."""
 
-    _PARAMS_PER_CHANNEL = 1
+    PARAMS_PER_CHANNEL = 1
 
-    def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
-                 dtype=tf.float32, validate_args=False,
-                 name="additive_coupling"):
-        """Creates the bijector; arguments as for `AffineCoupling`."""
-        parameters = dict(locals())
-        super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, parameters, name)
-
-    def _transform(self, x2, h):
+    def transform(self, x2, h):
         return x2 + h, tf.zeros(tf.shape(x2)[:1], x2.dtype)
 
-    def _untransform(self, z2, h):
+    def untransform(self, z2, h):
         return z2 - h, tf.zeros(tf.shape(z2)[:1], z2.dtype)
+
+
+class AdditiveCoupling(coupling.CouplingBijector):
+    """Additive coupling bijector; events are `[..., H, W, C]`, C >= 2.
+
+    Arguments as for `coupling.CouplingBijector`.
+    """
+
+    LAYER_CLASS = AdditiveCouplingLayer
+
+    def __init__(self, num_channels=None, hidden_width=512, gated=False,
+                 seed=0, dtype=tf.float32, validate_args=False,
+                 name="additive_coupling", layer=None):
+        super().__init__(num_channels, hidden_width, gated, seed, dtype,
+                         validate_args, name, layer)

@@ -19,38 +19,36 @@ import tensorflow as tf
 from bijectors import coupling
 
 
-class AffineCoupling(coupling.Coupling):
-    """Affine coupling layer; events are `[..., H, W, C]`, C >= 2."""
+class AffineCouplingLayer(coupling.CouplingLayer):
+    """Affine coupling flow step; frames `[N, H, W, C]`, C >= 2."""
 
-    _PARAMS_PER_CHANNEL = 2
-
-    def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
-                 dtype=tf.float32, validate_args=False, name="affine_coupling"):
-        """Creates the bijector.
-
-        Args:
-          num_channels: C, the size of the last axis.
-          hidden_width: channels of the network's hidden layers.
-          gated: use a tanh * sigmoid gate instead of the second ReLU.
-          seed: integer seed of the network's initial weights.
-          dtype: float32 or float64.
-          validate_args: as in TFP.
-          name: name of the bijector (and of its Keras network).
-        """
-        parameters = dict(locals())
-        super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, parameters, name)
+    PARAMS_PER_CHANNEL = 2
 
     @staticmethod
     def _shift_and_log_scale(h):
         return h[..., 0::2], tf.math.log_sigmoid(h[..., 1::2] + 2.0)
 
-    def _transform(self, x2, h):
+    def transform(self, x2, h):
         shift, log_scale = self._shift_and_log_scale(h)
         z2 = (x2 + shift) * tf.exp(log_scale)
         return z2, tf.reduce_sum(log_scale, axis=[1, 2, 3])
 
-    def _untransform(self, z2, h):
+    def untransform(self, z2, h):
         shift, log_scale = self._shift_and_log_scale(h)
         x2 = z2 * tf.exp(-log_scale) - shift
         return x2, -tf.reduce_sum(log_scale, axis=[1, 2, 3])
+
+
+class AffineCoupling(coupling.CouplingBijector):
+    """Affine coupling bijector; events are `[..., H, W, C]`, C >= 2.
+
+    Arguments as for `coupling.CouplingBijector`.
+    """
+
+    LAYER_CLASS = AffineCouplingLayer
+
+    def __init__(self, num_channels=None, hidden_width=512, gated=False,
+                 seed=0, dtype=tf.float32, validate_args=False,
+                 name="affine_coupling", layer=None):
+        super().__init__(num_channels, hidden_width, gated, seed, dtype,
+                         validate_args, name, layer)

@@ -8,7 +8,8 @@ elementwise with parameters computed from `x1` by a neural network:
 
 Because `x1` passes unchanged, the transform is inverted exactly by recomputing
 `NN(z1)`, and the Jacobian is block-triangular, so its log-determinant is that
-of `g` alone. Subclasses (`AffineCoupling`, `AdditiveCoupling`) define `g`.
+of `g` alone. `CouplingLayer` is this flow step; its subclasses
+(`AffineCouplingLayer`, `AdditiveCouplingLayer`) define `g`.
 
 The network is the one of Glow / VideoFlow:
 
@@ -25,6 +26,7 @@ import tensorflow as tf
 
 from bijectors import actnorm
 from bijectors import flow_bijector
+from bijectors import flow_layer
 
 
 class EdgeAwareConv2D(keras.layers.Layer):
@@ -126,56 +128,107 @@ class CouplingNetwork(keras.layers.Layer):
             h = tf.nn.relu(h)
         return self.conv_out(h)
 
+    def actnorm_layers(self):
+        """The network's ActNorm layers (initialised from data)."""
+        return tuple(layer for layer in (self.norm_in, self.norm_hidden)
+                     if layer.data_init)
+
     def get_config(self):
         return {**super().get_config(), "in_channels": self.in_channels,
                 "out_channels": self.out_channels, "width": self.width,
                 "gated": self.gated, "seed": self.seed}
 
 
-class Coupling(flow_bijector.FlowBijector):
-    """Base of the coupling bijectors: split, condition, transform, merge.
+class CouplingLayer(flow_layer.FlowLayer):
+    """Flow step: split, condition, transform, merge (see module docstring).
 
-    Subclasses set `_PARAMS_PER_CHANNEL` (network outputs per transformed
-    channel) and implement `_transform(x2, h) -> (z2, log_det)` and
-    `_untransform(z2, h) -> (x2, log_det)` for `h = NN(x1)`, log-dets per
+    Subclasses set `PARAMS_PER_CHANNEL` (network outputs per transformed
+    channel) and implement `transform(x2, h) -> (z2, log_det)` and
+    `untransform(z2, h) -> (x2, log_det)` for `h = NN(x1)`, log-dets per
     example of the frame -> latent and latent -> frame directions.
     """
 
-    _PARAMS_PER_CHANNEL = None
+    PARAMS_PER_CHANNEL = None
 
-    def __init__(self, num_channels, hidden_width, gated, seed, dtype,
-                 validate_args, parameters, name):
+    def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
+                 **kwargs):
+        super().__init__(**kwargs)
         if num_channels < 2:
-            raise ValueError(f"{name}: a coupling layer needs at least 2 "
+            raise ValueError(f"{self.name}: a coupling layer needs at least 2 "
                              f"channels, got {num_channels}.")
-        self._num_kept = num_channels // 2
-        num_transformed = num_channels - self._num_kept
-        network = CouplingNetwork(
-            in_channels=self._num_kept,
-            out_channels=self._PARAMS_PER_CHANNEL * num_transformed,
-            width=hidden_width, gated=gated, seed=seed, name=name,
-            dtype=network_policy(dtype))
-        super().__init__(layer=network, event_shape=(None, None, num_channels),
-                         dtype=dtype, validate_args=validate_args,
-                         parameters=parameters, name=name)
+        self.num_channels = int(num_channels)
+        self.hidden_width = int(hidden_width)
+        self.gated = bool(gated)
+        self.seed = int(seed)
+        self.num_kept = self.num_channels // 2
+        with keras.name_scope(self.name, caller=self):
+            self.network = CouplingNetwork(
+                in_channels=self.num_kept,
+                out_channels=self.PARAMS_PER_CHANNEL
+                * (self.num_channels - self.num_kept),
+                width=self.hidden_width, gated=self.gated, seed=self.seed,
+                name="network", dtype=network_policy(self.variable_dtype))
+        self.built = True
 
-    def _transform(self, x2, h):
+    @property
+    def frame_event_shape(self):
+        return (None, None, self.num_channels)
+
+    def transform(self, x2, h):
         raise NotImplementedError
 
-    def _untransform(self, z2, h):
+    def untransform(self, z2, h):
         raise NotImplementedError
 
-    def _network(self, x1):
+    def _conditioning(self, x1):
         # The transform and its log-determinant are computed in the flow's
         # dtype even when the network computes in 16 bits.
-        return tf.cast(self.layer(x1), x1.dtype)
+        return tf.cast(self.network(x1), x1.dtype)
 
-    def _encode(self, x):
-        x1, x2 = x[..., :self._num_kept], x[..., self._num_kept:]
-        z2, log_det = self._transform(x2, self._network(x1))
+    def encode(self, x):
+        x1, x2 = x[..., :self.num_kept], x[..., self.num_kept:]
+        z2, log_det = self.transform(x2, self._conditioning(x1))
         return tf.concat([x1, z2], axis=-1), log_det
 
-    def _decode(self, z):
-        z1, z2 = z[..., :self._num_kept], z[..., self._num_kept:]
-        x2, log_det = self._untransform(z2, self._network(z1))
+    def decode(self, z):
+        z1, z2 = z[..., :self.num_kept], z[..., self.num_kept:]
+        x2, log_det = self.untransform(z2, self._conditioning(z1))
         return tf.concat([z1, x2], axis=-1), log_det
+
+    def actnorm_layers(self):
+        return self.network.actnorm_layers()
+
+    def get_config(self):
+        return {**super().get_config(), "num_channels": self.num_channels,
+                "hidden_width": self.hidden_width, "gated": self.gated,
+                "seed": self.seed}
+
+
+class CouplingBijector(flow_bijector.FlowBijector):
+    """The TFP face of a coupling layer; subclasses set `LAYER_CLASS`."""
+
+    LAYER_CLASS = None
+
+    def __init__(self, num_channels=None, hidden_width=512, gated=False,
+                 seed=0, dtype=tf.float32, validate_args=False, name=None,
+                 layer=None):
+        """Creates the bijector.
+
+        Args:
+          num_channels: C, the size of the last axis.
+          hidden_width: channels of the network's hidden layers.
+          gated: use a tanh * sigmoid gate instead of the second ReLU.
+          seed: integer seed of the network's initial weights.
+          dtype: float32 or float64.
+          validate_args: as in TFP.
+          name: name of the bijector (and of its Keras layer).
+          layer: a coupling layer to use (and share) instead of a new one.
+        """
+        parameters = dict(locals())
+        if layer is None:
+            layer = self.LAYER_CLASS(
+                num_channels, hidden_width=hidden_width, gated=gated,
+                seed=seed, name=name, dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
+        super().__init__(layer, validate_args=validate_args,
+                         parameters=parameters, name=name)

@@ -1,25 +1,24 @@
-"""The common base of the flow layers: image events, Keras weights, no cache.
+"""FlowBijector: the TFP face of a flow layer.
 
-Every flow layer in this package is a `tfp.bijectors.Bijector` acting on
-image-shaped events `[..., H, W, C]` (any number of leading batch dimensions).
-Direction follows TFP: `forward` is the generative direction (latent ->
-frame), `inverse` maps a frame to its latent.
+Every flow layer of this package (`flow_layer.FlowLayer`, a Keras layer that
+owns its weights) becomes a `tfp.bijectors.Bijector` acting on image-shaped
+events `[..., H, W, C]` (any number of leading batch dimensions) through
+this one adapter. Direction follows TFP: `forward` is the generative
+direction (latent -> frame) and calls the layer's `decode`; `inverse` maps a
+frame to its latent and calls `encode`. The adapter folds leading batch
+dimensions into one, checks the input (rank, static shape, dtype, finite
+values) so that mistakes surface with a message that names them, and
+computes nothing else.
 
-A subclass implements two methods on rank-4 tensors `[N, H, W, C]`:
-
-    _encode(x) -> (z, inverse_log_det)   # frame -> latent, log|det dz/dx|
-    _decode(z) -> (x, forward_log_det)   # latent -> frame, log|det dx/dz|
-
-each returning the log-determinant per example, shape [N]. This base class
-turns them into TFP's `_inverse`, `_forward` and log-det methods, folds any
-leading batch dimensions into one, and checks the input (rank, static shape,
-dtype, finite values) so that mistakes surface with a message that names them.
+    bijector = FlowBijector(layer)          # or ActNorm(...), which builds one
+    bijector.layer                          # the Keras layer with the weights
 
 Two deliberate differences from a stock TFP bijector:
 
-* Weights live in Keras 3 layers (`self.layer`), so a `keras.Model` that holds
-  the layer trains them; `trainable_variables` / `variables` return those same
-  Keras variables, so TFP-style code sees the complete list too.
+* Weights live in the Keras layer, so a `keras.Model` that holds the layer
+  trains them; `trainable_variables` / `variables` return those same Keras
+  variables. `copy()` (which TFP uses, e.g. to slice a distribution) builds
+  a new adapter around the same layer, so copies share the weights.
 * TFP's result cache is disabled. It is keyed on the identity of the input
   tensor, so with trainable weights it would return a stale output (and no
   gradient) when the same tensor is transformed again after an update. Use
@@ -50,47 +49,51 @@ class _NoCache(cache_util.BijectorCache):
 
 
 class FlowBijector(tfb.Bijector):
-    """Base class of the image flow layers (see the module docstring)."""
+    """A flow layer as a TFP bijector (see the module docstring)."""
 
     _cache = _NoCache()
 
-    def __init__(self, *, layer=None, event_shape=None, dtype=tf.float32,
-                 forward_min_event_ndims=EVENT_NDIMS,
+    def __init__(self, layer, *, forward_min_event_ndims=EVENT_NDIMS,
                  inverse_min_event_ndims=EVENT_NDIMS, validate_args=False,
                  parameters=None, name=None):
         """Creates the bijector.
 
         Args:
-          layer: the `keras.layers.Layer` that owns this bijector's weights, or
-            None for a bijector without weights.
-          event_shape: the frame-side event shape `(H, W, C)` this bijector
-            accepts; any entry may be None (not checked).
-          dtype: the floating dtype of inputs and weights.
+          layer: the `flow_layer.FlowLayer` that computes and owns the
+            weights.
           forward_min_event_ndims, inverse_min_event_ndims: as in TFP.
           validate_args: as in TFP; the checks here run regardless.
-          parameters: the constructor's arguments, for TFP's `copy`.
-          name: name of the bijector.
+          parameters: the constructor's arguments (including `layer`), for
+            TFP's `copy`; default: this constructor's.
+          name: name of the bijector (default: the layer's).
         """
-        dtype = tf.as_dtype(dtype)
+        dtype = tf.as_dtype(layer.variable_dtype)
         if not dtype.is_floating:
             raise ValueError(f"{type(self).__name__} needs a floating dtype, "
                              f"got {dtype.name}.")
+        name = name or layer.name
+        if parameters is None:
+            parameters = dict(layer=layer, validate_args=validate_args,
+                              name=name)
         self._layer = layer
-        self._frame_shape = (None,) * EVENT_NDIMS if event_shape is None \
-            else tuple(event_shape)
+        self._frame_shape = tuple(layer.frame_event_shape)
         super().__init__(
             forward_min_event_ndims=forward_min_event_ndims,
             inverse_min_event_ndims=inverse_min_event_ndims,
             dtype=None,  # Checked by `_check_input` with a clearer message.
-            validate_args=validate_args,
-            parameters=parameters or {},
-            name=name or type(self).__name__)
+            validate_args=validate_args, parameters=parameters, name=name)
         self._flow_dtype = dtype
+
+    @classmethod
+    def _parameter_properties(cls, dtype):
+        # No parameter has a batch shape: one set of weights for all events.
+        del dtype
+        return {}
 
     # ------------------------------------------------------------------ weights
     @property
     def layer(self):
-        """The Keras layer that owns this bijector's weights (or None)."""
+        """The Keras flow layer that owns this bijector's weights."""
         return self._layer
 
     @property
@@ -100,35 +103,30 @@ class FlowBijector(tfb.Bijector):
 
     @property
     def trainable_variables(self):
-        return tuple(self._layer.trainable_variables) if self._layer else ()
+        return tuple(self._layer.trainable_variables)
 
     @property
     def non_trainable_variables(self):
-        return tuple(self._layer.non_trainable_variables) if self._layer else ()
+        return tuple(self._layer.non_trainable_variables)
 
     @property
     def variables(self):
-        return tuple(self._layer.variables) if self._layer else ()
-
-    # ------------------------------------------------------------ to implement
-    def _encode(self, x):
-        raise NotImplementedError
-
-    def _decode(self, z):
-        raise NotImplementedError
+        return tuple(self._layer.variables)
 
     # ------------------------------------------------------- one-pass helpers
     def inverse_and_log_det(self, y, name="inverse_and_log_det"):
         """Returns `(inverse(y), inverse_log_det_jacobian(y))` in one pass."""
         with tf.name_scope(f"{self.name}/{name}"):
             y = self._check_frames(y, "inverse")
-            return _fold_batch(self._encode, y, self._frame_batch_shape(y))
+            return _fold_batch(self._layer.encode, y,
+                               self._frame_batch_shape(y))
 
     def forward_and_log_det(self, x, name="forward_and_log_det"):
         """Returns `(forward(x), forward_log_det_jacobian(x))` in one pass."""
         with tf.name_scope(f"{self.name}/{name}"):
             x = self._check_latents(x, "forward")
-            return _fold_batch(self._decode, x, self._latent_batch_shape(x))
+            return _fold_batch(self._layer.decode, x,
+                               self._latent_batch_shape(x))
 
     # ------------------------------------------------------------ TFP methods
     def _inverse(self, y):

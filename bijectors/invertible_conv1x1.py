@@ -24,9 +24,10 @@ import numpy as np
 import tensorflow as tf
 
 from bijectors import flow_bijector
+from bijectors import flow_layer
 
 
-class InvertibleConv1x1Layer(keras.layers.Layer):
+class InvertibleConv1x1Layer(flow_layer.FlowLayer):
     """Holds the LU factors of the 1x1 convolution weight W."""
 
     def __init__(self, num_channels, seed=0, **kwargs):
@@ -66,6 +67,18 @@ class InvertibleConv1x1Layer(keras.layers.Layer):
         """W^-1, the latent -> frame channel-mixing matrix."""
         return tf.linalg.lu_matrix_inverse(self.packed_lu(), self.permutation)
 
+    @property
+    def frame_event_shape(self):
+        return (None, None, self.num_channels)
+
+    def encode(self, x):
+        return (_mix_channels(x, self.weight()),
+                flow_layer.per_pixel_log_det(x, self.log_diagonal))
+
+    def decode(self, z):
+        return (_mix_channels(z, self.inverse_weight()),
+                -flow_layer.per_pixel_log_det(z, self.log_diagonal))
+
     def get_config(self):
         return {**super().get_config(), "num_channels": self.num_channels,
                 "seed": self.seed}
@@ -74,8 +87,8 @@ class InvertibleConv1x1Layer(keras.layers.Layer):
 class InvertibleConv1x1(flow_bijector.FlowBijector):
     """Channel mixing by an always-invertible matrix (see module docstring)."""
 
-    def __init__(self, num_channels, seed=0, dtype=tf.float32,
-                 validate_args=False, name="invertible_conv1x1"):
+    def __init__(self, num_channels=None, seed=0, dtype=tf.float32,
+                 validate_args=False, name="invertible_conv1x1", layer=None):
         """Creates the bijector.
 
         Args:
@@ -84,25 +97,16 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
+          layer: an `InvertibleConv1x1Layer` to use (and share) instead of a
+            new one.
         """
         parameters = dict(locals())
-        layer = InvertibleConv1x1Layer(num_channels, seed=seed, name=name,
-                                       dtype=tf.as_dtype(dtype).name)
-        super().__init__(layer=layer, event_shape=(None, None, num_channels),
-                         dtype=dtype, validate_args=validate_args,
+        if layer is None:
+            layer = InvertibleConv1x1Layer(num_channels, seed=seed, name=name,
+                                           dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
+        super().__init__(layer, validate_args=validate_args,
                          parameters=parameters, name=name)
-
-    def _log_det(self, x):
-        height, width = tf.shape(x)[1], tf.shape(x)[2]
-        per_example = (tf.cast(height * width, x.dtype)
-                       * tf.reduce_sum(self.layer.log_diagonal))
-        return tf.fill(tf.shape(x)[:1], per_example)
-
-    def _encode(self, x):
-        return _mix_channels(x, self.layer.weight()), self._log_det(x)
-
-    def _decode(self, z):
-        return _mix_channels(z, self.layer.inverse_weight()), -self._log_det(z)
 
 
 def _mix_channels(x, matrix):

@@ -8,58 +8,71 @@ moves them back. It only permutes values, so log|det| = 0 both ways.
 import tensorflow as tf
 
 from bijectors import flow_bijector
+from bijectors import flow_layer
 
-_FACTOR = 2
+FACTOR = 2  # Each squeeze halves H and W and multiplies C by FACTOR**2.
+
+
+class SqueezeLayer(flow_layer.FlowLayer):
+    """2x2 space-to-depth as a flow layer (no weights)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True  # Nothing to build (Keras checks the flag).
+
+    def encode(self, x):
+        return (tf.nn.space_to_depth(x, FACTOR),
+                tf.zeros(tf.shape(x)[:1], x.dtype))
+
+    def decode(self, z):
+        return (tf.nn.depth_to_space(z, FACTOR),
+                tf.zeros(tf.shape(z)[:1], z.dtype))
 
 
 class Squeeze(flow_bijector.FlowBijector):
     """2x2 space-to-depth; frame events `[..., H, W, C]` with H and W even."""
 
-    def __init__(self, validate_args=False, dtype=tf.float32, name="squeeze"):
+    def __init__(self, validate_args=False, dtype=tf.float32, name="squeeze",
+                 layer=None):
         parameters = dict(locals())
-        super().__init__(dtype=dtype, validate_args=validate_args,
+        if layer is None:
+            layer = SqueezeLayer(name=name, dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
+        super().__init__(layer, validate_args=validate_args,
                          parameters=parameters, name=name)
 
     def _check_frames(self, y, direction):
         y = super()._check_frames(y, direction)
         for axis, size in zip("HW", y.shape[-3:-1]):
-            if size is not None and size % _FACTOR:
+            if size is not None and size % FACTOR:
                 raise ValueError(
                     f"{self.name}.{direction}: {axis} = {size} is not "
-                    f"divisible by {_FACTOR}; got frames shaped {y.shape}.")
+                    f"divisible by {FACTOR}; got frames shaped {y.shape}.")
         return y
 
     def _check_latents(self, x, direction):
         x = super()._check_latents(x, direction)
         channels = x.shape[-1]
-        if channels is not None and channels % _FACTOR**2:
+        if channels is not None and channels % FACTOR**2:
             raise ValueError(
                 f"{self.name}.{direction}: C = {channels} is not divisible by "
-                f"{_FACTOR**2}; got latents shaped {x.shape}.")
+                f"{FACTOR**2}; got latents shaped {x.shape}.")
         return x
-
-    def _encode(self, x):
-        return (tf.nn.space_to_depth(x, _FACTOR),
-                tf.zeros(tf.shape(x)[:1], x.dtype))
-
-    def _decode(self, z):
-        return (tf.nn.depth_to_space(z, _FACTOR),
-                tf.zeros(tf.shape(z)[:1], z.dtype))
 
     # Event shapes: [..., H, W, C] (frame side) <-> [..., H/2, W/2, 4C].
     def _inverse_event_shape(self, shape):
-        return _rescale(tf.TensorShape(shape), 1 / _FACTOR, _FACTOR**2)
+        return _rescale(tf.TensorShape(shape), 1 / FACTOR, FACTOR**2)
 
     def _forward_event_shape(self, shape):
-        return _rescale(tf.TensorShape(shape), _FACTOR, 1 / _FACTOR**2)
+        return _rescale(tf.TensorShape(shape), FACTOR, 1 / FACTOR**2)
 
     def _inverse_event_shape_tensor(self, shape):
-        return tf.concat([shape[:-3], shape[-3:-1] // _FACTOR,
-                          shape[-1:] * _FACTOR**2], 0)
+        return tf.concat([shape[:-3], shape[-3:-1] // FACTOR,
+                          shape[-1:] * FACTOR**2], 0)
 
     def _forward_event_shape_tensor(self, shape):
-        return tf.concat([shape[:-3], shape[-3:-1] * _FACTOR,
-                          shape[-1:] // _FACTOR**2], 0)
+        return tf.concat([shape[:-3], shape[-3:-1] * FACTOR,
+                          shape[-1:] // FACTOR**2], 0)
 
 
 def _rescale(shape, spatial, channels):

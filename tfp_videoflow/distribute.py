@@ -27,7 +27,6 @@ import os
 
 import tensorflow as tf
 
-from bijectors import actnorm
 
 STRATEGIES = ("none", "mirrored", "multi-worker")
 
@@ -111,8 +110,7 @@ def with_worker_axis(logs):
 
 
 def _data_init_flags(model):
-    return [layer.initialized for layer in model._flatten_layers()  # pylint: disable=protected-access
-            if isinstance(layer, actnorm.ActNormLayer) and layer.data_init]
+    return [layer.initialized for layer in model.flow_layer.actnorm_layers()]
 
 
 def initialize_from_global_batch(model, videos):

@@ -121,13 +121,14 @@ class VideoFlowModel(keras.Model):
             gradient_clip_norm=gradient_clip_norm, seed=self.seed,
             precision=precision)
 
-        self.flow = multiscale_flow.MultiScaleFlow(
+        # The layers own the weights; `flow` is the TFP bijector of the flow
+        # layer, and `call` builds the distribution from both layers.
+        self.flow_layer = multiscale_flow.MultiScaleFlowLayer(
             self.frame_shape, num_levels=num_levels,
             steps_per_level=steps_per_level, coupling=coupling,
             coupling_width=coupling_width, gated=gated_coupling, seed=seed,
             name="flow")
-        # Keras tracks layers, not TFP bijectors: hold the flow's layer.
-        self.flow_layer = self.flow.layer
+        self.flow = multiscale_flow.MultiScaleFlow(layer=self.flow_layer)
         self.dynamics = latent_dynamics.LatentDynamicsNetwork(
             self.flow.latent_shapes, dynamics=dynamics,
             num_cond_frames=num_cond_frames, width=prior_width,

@@ -8,24 +8,17 @@ their identity initialisation, and always passes fresh tensors
 import numpy as np
 import tensorflow as tf
 
-from bijectors import actnorm
+from tests import helpers
+
 
 
 def randomize(bijector, seed, scale=0.3):
     """Moves every trainable weight off its initial value; marks ActNorms
     initialised so that no data-dependent init overwrites the weights."""
-    rng = np.random.default_rng(seed)
-    for v in bijector.trainable_variables:
-        dtype = np.dtype(v.dtype)
-        v.assign(v + scale * rng.standard_normal(v.shape).astype(dtype))
-    for layer in _layers(bijector.layer):
-        if isinstance(layer, actnorm.ActNormLayer):
-            layer.initialized.assign(True)
+    helpers.perturb_weights(bijector.trainable_variables, seed, scale)
+    for layer in bijector.layer.actnorm_layers():
+        layer.initialized.assign(True)
     return bijector
-
-
-def _layers(layer):
-    return [layer] + list(layer._flatten_layers())  # pylint: disable=protected-access
 
 
 def fresh(structure):

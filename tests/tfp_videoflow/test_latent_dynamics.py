@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from bijectors import MultiScaleFlow
 from tfp_videoflow import latent_dynamics, priors
-from tests.tfp_videoflow.conftest import perturb_weights
+from tests.helpers import perturb_weights
 
 FRAME = (8, 8, 3)
 SHAPES = ((4, 4, 6), (2, 2, 24))  # MultiScaleFlow(FRAME, num_levels=2)

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import tfp_videoflow as vf
 from tfp_videoflow import training
-from tests.tfp_videoflow.conftest import TINY, bin_values, moving_squares
+from tests.helpers import TINY, bin_values, moving_squares
 
 SEED = (4, 2)
 

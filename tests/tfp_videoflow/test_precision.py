@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import tfp_videoflow as vf
 from tfp_videoflow import cli
-from tests.tfp_videoflow.conftest import TINY, bin_values
+from tests.helpers import TINY, bin_values, sublayers
 
 SEED = (4, 2)
 
@@ -19,7 +19,7 @@ def _mixed_copy(model, precision):
 
 
 def _compute_dtypes(model):
-    return {layer.compute_dtype for layer in model._flatten_layers()  # pylint: disable=protected-access
+    return {layer.compute_dtype for layer in sublayers(model)
             if isinstance(layer, keras.layers.Conv2D | keras.layers.Conv3D)}
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.tfp_videoflow.conftest import bin_values, moving_squares
+from tests.helpers import bin_values, moving_squares
 
 
 def _context(model, batch_shape, seed=0):

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 import tfp_videoflow as vf  # noqa: E402
-from tests.tfp_videoflow.conftest import TINY, moving_squares  # noqa: E402
+from tests.helpers import TINY, moving_squares  # noqa: E402
 
 # Global batch 4 of 7-frame videos: training windows start at random places.
 VIDEOS = moving_squares(4, 7, 8, seed=0)
