@@ -30,7 +30,8 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
+    diagnostics, evaluation, files, motion, training)
 
 MODEL = dict(frame_shape=(16, 16, 3), num_context_frames=2,
              num_target_frames=2, train_target_frames=1, num_levels=2,
@@ -89,10 +90,10 @@ def measure(model, args):
         futures = model.sample_future(videos[:, :k], num_samples=1,
                                       temperature=temperature,
                                       seed=(3, 0)).numpy()[0]
-        centres = evaluation.shape_centres(futures[:, 0])
+        centres = motion.shape_centres(futures[:, 0])
         error = np.linalg.norm(centres - tracks[:, k], axis=-1)
-        mass = (evaluation._shape_mass(futures[:, 0])  # pylint: disable=protected-access
-                / evaluation._shape_mass(videos[:, k]))  # pylint: disable=protected-access
+        mass = (motion.shape_mass(futures[:, 0])
+                / motion.shape_mass(videos[:, k]))
         samples[str(temperature)] = {
             "within_1.5px": float(np.mean(np.nan_to_num(error, nan=1e9)
                                           <= 1.5)),
@@ -131,7 +132,7 @@ def main(argv=None):
         if args.save_models:
             folder = pathlib.Path(args.save_models)
             folder.mkdir(parents=True, exist_ok=True)
-            training.atomic_save_model(model, folder / f"{dynamics}.keras")
+            files.atomic_save_model(model, folder / f"{dynamics}.keras")
     lines = [f"Command: `python benchmarks/deterministic_motion.py "
              f"{' '.join(argv)}`", "",
              "| dynamics | steps | CPU min | test bits/pixel | context gain "
@@ -149,8 +150,8 @@ def main(argv=None):
     table = "\n".join(lines) + "\n"
     print(table)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    training.atomic_write_text(f"{args.out}.md", table)
-    training.atomic_write_text(f"{args.out}.json", json.dumps(results,
+    files.atomic_write_text(f"{args.out}.md", table)
+    files.atomic_write_text(f"{args.out}.json", json.dumps(results,
                                                               indent=1))
     return 0
 

@@ -8,8 +8,8 @@ this machine, then reports on test videos:
 * multimodality: for each of `--motion-videos` test videos, 64 futures from
   its first frame; the shape is tracked from the context frame through two
   sampled frames and each track is classified as one of the 8 motions at 1
-  unit per frame, or invalid (`evaluation.motion_modes`);
-* the density's own view of the motions (`evaluation.motion_likelihood`):
+  unit per frame, or invalid (`motion.motion_modes`);
+* the density's own view of the motions (`motion.motion_likelihood`):
   bits per pixel of futures that move validly, stand still, or move at half
   or double speed, and how the density spreads over the valid ones (sampling
   can miss modes that the density has);
@@ -41,7 +41,8 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
+    diagnostics, evaluation, files, motion, training)
 
 DYNAMICS = ("conv3d", "pointwise", "none")
 STEPS_PER_EPOCH = 50
@@ -126,10 +127,10 @@ def measure(model, args):
         "test", resolution=resolution, num_frames=3,
         num_videos=args.motion_videos, seed=0,
         batch_size=args.motion_videos))).numpy()
-    motion = {str(t): evaluation.motion_modes(
+    modes = {str(t): motion.motion_modes(
         model, motion_videos, num_samples=64, num_frames=2, temperature=t,
         seed=2) for t in args.temperatures}
-    likelihood = evaluation.motion_likelihood(
+    likelihood = motion.motion_likelihood(
         model, num_videos=args.motion_videos, data_seed=0, seed=3)
     likelihood["bits_per_pixel"] = {
         kind: vars(value)
@@ -144,11 +145,11 @@ def measure(model, args):
             seed=(5, 0)),
         "context_gain_bits": vars(evaluation.MeanAndError.of(
             diagnostics.context_gain(model, motion_videos, seed=(6, 0)))),
-        "level_swap": {kind: evaluation.motion_statistics(
+        "level_swap": {kind: motion.motion_statistics(
             motion_videos[:, k - 1], frames.numpy())
             for kind, frames in swaps.items()},
     }
-    return ({key: vars(value) for key, value in scores.items()}, motion,
+    return ({key: vars(value) for key, value in scores.items()}, modes,
             likelihood, prior)
 
 
@@ -197,7 +198,7 @@ def _table(results, args, seconds):
                 f"{m['directions_per_video']:.2f} | {m['directions_total']} "
                 f"| {100 * m['valid_share']:.1f} % | "
                 f"{m['shape_mass_ratio']:.2f} |")
-    lines += ["", "The density's view of the motions (`evaluation.motion_likelihood`"
+    lines += ["", "The density's view of the motions (`motion.motion_likelihood`"
               f", {args.motion_videos} test videos: bits per pixel of the 2 "
               "future frames when the shape moves validly, stands still, or "
               "moves at half or double speed):", "",
@@ -337,7 +338,7 @@ def main(argv=None):
             if args.save_models:  # first: a failed measurement loses nothing
                 folder = pathlib.Path(args.save_models)
                 folder.mkdir(parents=True, exist_ok=True)
-                training.atomic_save_model(
+                files.atomic_save_model(
                     run.model, folder / f"{dynamics}_{run.steps}.keras")
             scores, motion, likelihood, prior = measure(run.model, args)
             reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
@@ -354,8 +355,8 @@ def main(argv=None):
     table = _table(results, args, time.perf_counter() - start)
     print(table)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    training.atomic_write_text(f"{args.out}.md", table)
-    training.atomic_write_text(f"{args.out}.json",
+    files.atomic_write_text(f"{args.out}.md", table)
+    files.atomic_write_text(f"{args.out}.json",
                                json.dumps(results, indent=1))
     return 0
 

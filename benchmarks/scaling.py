@@ -187,7 +187,7 @@ def main():
     results["fraction_of_float32_peak"] = flops / step / peak32
     print(json.dumps(results, indent=2))
     if args.json:
-        vf.training.atomic_write_text(args.json, json.dumps(results, indent=2))
+        vf.files.atomic_write_text(args.json, json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

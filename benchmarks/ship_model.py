@@ -1,6 +1,6 @@
 """Copies a trained model into the package as a shipped `vf.pretrained` model.
 
-    python benchmarks/ship_model.py /work/runs/f_kmeans/conv3d_7500.keras small_stochastic_movement
+    python benchmarks/ship_model.py MODEL.keras small_stochastic_movement
 
 Writes `tfp_videoflow/pretrained_models/NAME.keras` with the model's
 configuration and weights only: no optimizer state (Adam's two moments
@@ -16,7 +16,7 @@ import keras
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import files  # noqa: E402  pylint: disable=wrong-import-position
 
 FOLDER = pathlib.Path(vf.__file__).parent / "pretrained_models"
 MAX_BYTES = 10 * 2 ** 20
@@ -32,7 +32,7 @@ def main(argv=None):
     shipped.set_weights(trained.get_weights())
     FOLDER.mkdir(exist_ok=True)
     path = FOLDER / f"{args.name}.keras"
-    training.atomic_save_model(shipped, path)
+    files.atomic_save_model(shipped, path)
     size = path.stat().st_size
     print(f"wrote {path} ({size / 2 ** 20:.1f} MiB)")
     if size > MAX_BYTES:

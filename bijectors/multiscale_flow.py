@@ -125,9 +125,10 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
     def initialize(self, frames):
         """Data-dependent initialisation of every ActNorm from `frames`.
 
-        `frames` is `[N, H, W, C]`. Runs one frame -> latent pass with all ActNorm layers (those of the
-        flow steps and those inside the coupling networks) reset, so each is
-        set from the statistics of its own input. Call it eagerly.
+        `frames` is `[N, H, W, C]`. Runs one frame -> latent pass with all
+        ActNorm layers (those of the flow steps and those inside the coupling
+        networks) reset, so each is set from the statistics of its own
+        input. Call it eagerly.
         """
         for layer in self.actnorm_layers():
             layer.initialized.assign(False)

@@ -11,6 +11,7 @@ See README.md and the module docstrings.
 from bijectors import _keras_backend  # noqa: F401  (selects Keras' TF backend)
 from tfp_videoflow import data
 from tfp_videoflow import dequantization
+from tfp_videoflow import files
 from tfp_videoflow import diagnostics
 from tfp_videoflow import presets
 from tfp_videoflow import priors
@@ -24,6 +25,6 @@ from tfp_videoflow.video_flow import VideoFlow
 
 __all__ = [
     "LatentDynamics", "LatentDynamicsNetwork", "VideoFlow", "VideoFlowModel",
-    "available_pretrained", "data", "dequantization", "diagnostics",
+    "available_pretrained", "data", "dequantization", "diagnostics", "files",
     "pretrained", "presets", "priors", "training",
 ]

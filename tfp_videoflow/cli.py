@@ -1,8 +1,8 @@
 """The `videoflow` command line: train, evaluate, sample.
 
-    videoflow train --data stochastic_movement --preset small --steps 300 --out runs/demo
+    videoflow train --data stochastic_movement --steps 300 --out runs/demo
     videoflow evaluate --model runs/demo --data stochastic_movement
-    videoflow sample --model runs/demo --data stochastic_movement --out runs/demo/samples
+    videoflow sample --model runs/demo --out runs/demo/samples
     videoflow export --model runs/demo --out runs/demo/saved_model
 
 Every command checks its input first and fails with one clear message and a
@@ -13,13 +13,12 @@ import argparse
 import os
 import sys
 
+from tfp_videoflow import presets
+from tfp_videoflow.errors import UsageError
+
 DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
              "bair_robot_pushing_small, from --data-dir), or the path of a "
              "folder of .mp4/.gif/.avi/.npy/.npz videos")
-
-
-class UsageError(Exception):
-    """A problem with the user's input: printed as one line, exit status 2."""
 
 
 def _build_parser():
@@ -37,11 +36,10 @@ def _build_parser():
     train.add_argument("--data-dir", default=None,
                        help="TFDS data directory (for --data bair)")
     train.add_argument("--preset", default="small",
-                       choices=["small", "tiny", "shapes", "bair"],
-                       help="model configuration: 'small' (32x32, CPU "
-                            "minutes), 'tiny' (16x16 smoke test, seconds), "
-                            "'shapes' (paper's Stochastic Movement model), "
-                            "'bair' (paper's BAIR model; GPU)")
+                       choices=sorted(presets.PRESETS),
+                       help="model configuration: " + ", ".join(
+                           f"'{name}' ({summary})" for name, summary
+                           in presets.SUMMARIES.items()))
     train.add_argument("--steps", type=int, default=300,
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,

@@ -1,7 +1,6 @@
 """What the `videoflow` commands do (the argument parsing is in `cli.py`)."""
 
 import contextlib
-import hashlib
 import json
 import pathlib
 import sys
@@ -15,54 +14,21 @@ from tfp_videoflow import data
 from tfp_videoflow import distribute
 from tfp_videoflow import evaluation
 from tfp_videoflow import export as export_lib
+from tfp_videoflow import files
 from tfp_videoflow import training
 from tfp_videoflow import visualization
-from tfp_videoflow.cli import UsageError
+from tfp_videoflow.errors import UsageError
 from tfp_videoflow.model import VideoFlowModel
-
-# Videos generated for Stochastic Movement have at least this many frames
-# (the paper's 5), more if the model's window needs them.
-_GENERATED_FRAMES = 5
-
 
 # --------------------------------------------------------------------- data
 def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
              data_dir=None, repeat=False):
     """uint8 `[B, num_frames, H, W, C]` batches from a named or folder source."""
     try:
-        if source == "stochastic_movement":
-            if frame_shape[0] != frame_shape[1] or frame_shape[2] != 3:
-                raise UsageError(
-                    "stochastic_movement makes square RGB frames; the model "
-                    f"expects {frame_shape}.")
-            videos = data.stochastic_movement(
-                split=split, resolution=frame_shape[0],
-                num_frames=max(num_frames, _GENERATED_FRAMES), seed=seed)
-        elif source == "bair":
-            videos = data.bair(split=split, data_dir=data_dir)
-            if tuple(frame_shape) != (64, 64, 3):
-                videos = videos.map(lambda v: tf.cast(tf.clip_by_value(
-                    tf.round(tf.image.resize(v, frame_shape[:2],
-                                             antialias=True)), 0, 255),
-                    tf.uint8))
-        else:
-            path = pathlib.Path(source)
-            if not path.exists():
-                raise UsageError(f"--data {source}: no such folder (and not "
-                                 "'stochastic_movement' or 'bair').")
-            videos = data.video_folder(path, frame_shape=frame_shape,
-                                       num_frames=num_frames)
+        videos = data.load(source, split, frame_shape, num_frames, seed=seed,
+                           data_dir=data_dir)
     except (ValueError, OSError) as error:  # bad settings, missing files
         raise UsageError(str(error)) from error
-    spec = videos.element_spec
-    if spec.shape.rank != 4:
-        raise UsageError(f"--data {source}: expected videos [frames, H, W, C],"
-                         f" got elements shaped {spec.shape}.")
-    available = spec.shape[0]
-    if available is not None and available < num_frames:
-        raise UsageError(f"--data {source}: its videos have {available} "
-                         f"frames; the model needs {num_frames}.")
-    videos = videos.map(lambda v: v[:num_frames])
     if repeat:
         videos = videos.repeat()
     return videos.batch(batch_size, drop_remainder=repeat).prefetch(
@@ -165,14 +131,6 @@ class _Checkpoint(keras.callbacks.Callback):
         self.run.save_checkpoint(self.model)
 
 
-def _fingerprint(model):
-    """A short hash of every weight: equal on all workers of a healthy run."""
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
-    return digest.hexdigest()[:16]
-
-
 def train(args):
     for name in ("steps", "batch_size", "checkpoint_every"):
         if getattr(args, name) < 1:
@@ -268,7 +226,7 @@ def train(args):
                   shuffle=False, verbose=0, callbacks=callbacks)
         step = int(model.optimizer.iterations.numpy())
     if strategy is not None and replicas > 1:
-        print(f"final weights fingerprint {_fingerprint(model)}")
+        print(f"final weights fingerprint {training.fingerprint(model)}")
     if chief:
         run.save_final(model)
         print(f"wrote {run.final_model_path}")
@@ -316,7 +274,7 @@ def evaluate(args):
         print(f"copy-last-frame PSNR {results['copy_last_psnr']} dB, "
               f"SSIM {results['copy_last_ssim']}")
     if args.json:
-        training.atomic_write_text(args.json, json.dumps(
+        files.atomic_write_text(args.json, json.dumps(
             {k: vars(v) for k, v in results.items()}, indent=2))
     return 0
 
@@ -327,10 +285,7 @@ def sample(args):
         raise UsageError("--num-samples and --frames must be >= 1.")
     if not args.temperature > 0:
         raise UsageError("--temperature must be > 0.")
-    out = pathlib.Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"--out {out}: exists and is not an empty directory;"
-                         " choose a new one so nothing is overwritten.")
+    out = _new_output(args.out)
     model = _load_model(args.model)
     k = model.num_context_frames
     if args.context:
@@ -366,12 +321,16 @@ def sample(args):
     return 0
 
 
+def _new_output(path):
+    try:
+        return files.check_new_output(path)
+    except FileExistsError as error:
+        raise UsageError(f"--out {error}") from error
+
+
 # ------------------------------------------------------------------- export
 def export(args):
-    out = pathlib.Path(args.out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"--out {out}: exists and is not an empty directory;"
-                         " choose a new one so nothing is overwritten.")
+    out = _new_output(args.out)
     model = _load_model(args.model)
     try:
         path = model.export_serving(out)

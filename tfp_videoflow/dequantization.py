@@ -13,7 +13,7 @@ import math
 import tensorflow as tf
 
 
-def _check_bits(num_bits):
+def check_bits(num_bits):
     if not 1 <= int(num_bits) <= 8:
         raise ValueError(f"num_bits must be between 1 and 8, got {num_bits}.")
     return int(num_bits)
@@ -21,7 +21,7 @@ def _check_bits(num_bits):
 
 def to_bins(pixels, num_bits):
     """uint8 pixels -> integer bins 0..2^num_bits - 1, as float32."""
-    num_bits = _check_bits(num_bits)
+    num_bits = check_bits(num_bits)
     pixels = tf.convert_to_tensor(pixels)
     if pixels.dtype != tf.uint8:
         raise ValueError(f"expected uint8 pixels, got {pixels.dtype.name}.")
@@ -45,7 +45,7 @@ def centre_values(values, num_bits):
     Values beyond the range go to the first or last bin, NaN to the first
     (a sampled frame may hold them; the history must stay finite).
     """
-    num_bits = _check_bits(num_bits)
+    num_bits = check_bits(num_bits)
     values = tf.where(tf.math.is_nan(values), tf.zeros_like(values), values)
     return tf.clip_by_value(tf.floor(values), 0.0, 2.0 ** num_bits - 1.0) + 0.5
 

@@ -27,16 +27,16 @@ from tfp_videoflow import dequantization
 from tfp_videoflow import latent_dynamics
 
 
-def _dequantized(model, videos, seed):
+def dequantized(model, videos, seed):
     """The first K + T frames of `videos`, dequantized with a seeded draw."""
     length = model.num_context_frames + model.num_target_frames
-    videos = model._check_videos(videos, length, "diagnostics")  # pylint: disable=protected-access
+    videos = model.check_videos(videos, length, "diagnostics")
     window = videos[:, :length]
     noise = tf.random.stateless_uniform(tf.shape(window), seed)
     return dequantization.dequantize(window, model.num_bits, noise)
 
 
-def _standardized_square(dist, z):
+def standardized_square(dist, z):
     """Mean over elements of ((z - mean) / scale)^2 per example, `[N]`.
 
     For a mixture, under the component most responsible for z.
@@ -71,7 +71,7 @@ def prior_calibration(model, videos, temperature=1.0, seed=(0, 0)):
       over the videos).
     """
     k = model.num_context_frames
-    values = _dequantized(model, videos, seed)
+    values = dequantized(model, videos, seed)
     dist = model(values[:, :k], temperature=1.0)
     target = values[:, k:]
     latents, conditions, _ = latent_dynamics.encode_frames(model.flow, target)
@@ -83,10 +83,10 @@ def prior_calibration(model, videos, temperature=1.0, seed=(0, 0)):
         1, seed=tf.random.experimental.stateless_fold_in(seed, 1))
     results = []
     for level, level_dist in enumerate(level_dists):
-        z = latent_dynamics._fold_time(latents[level])  # pylint: disable=protected-access
+        z = latent_dynamics.fold_time(latents[level])
         results.append({
             "calibration": float(tf.reduce_mean(
-                _standardized_square(level_dist, z))),
+                standardized_square(level_dist, z))),
             "encoded_spread": _spread(latents[level]),
             "sampled_spread": _spread(sampled_latents[level]),
         })
@@ -115,7 +115,7 @@ def level_swap(model, videos, num_samples=8, temperature=1.0, seed=(0, 0)):
       of the real future).
     """
     k, t = model.num_context_frames, model.num_target_frames
-    values = _dequantized(model, videos, seed)
+    values = dequantized(model, videos, seed)
     latents, _, _ = latent_dynamics.encode_frames(model.flow, values[:, k:])
     repeated = tuple(tf.tile(z, [num_samples] + [1] * (z.shape.rank - 1))
                      for z in latents)
@@ -152,7 +152,7 @@ def context_gain(model, videos, seed=(0, 0)):
       float64 `[B]`: bits per video (positive when the own past helps).
     """
     k = model.num_context_frames
-    values = _dequantized(model, videos, seed)
+    values = dequantized(model, videos, seed)
     if values.shape[0] is not None and values.shape[0] < 2:
         raise ValueError("context_gain needs at least 2 videos to shuffle "
                          "their contexts.")

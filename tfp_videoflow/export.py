@@ -19,12 +19,9 @@ dequantizes with the fixed seed `BITS_PER_PIXEL_SEED` and so equals
 The target has the model's T (`num_target_frames`) frames; `sample` draws T.
 """
 
-import os
-import pathlib
-import uuid
-import shutil
-
 import tensorflow as tf
+
+from tfp_videoflow import files
 
 BITS_PER_PIXEL_SEED = (0, 0)
 
@@ -84,20 +81,17 @@ def export_saved_model(model, path):
     Returns:
       `path` as a `pathlib.Path`.
     """
-    path = pathlib.Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ExportError(f"{path} exists and is not an empty directory; "
-                          "choose a new one so nothing is overwritten.")
+    try:
+        path = files.check_new_output(path)
+    except FileExistsError as error:
+        raise ExportError(str(error)) from error
     path.parent.mkdir(parents=True, exist_ok=True)
     serving = _Serving(model)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tf.saved_model.save(serving, str(tmp),
-                            signatures=serving.signatures())
+
+    def write(tmp):
+        tf.saved_model.save(serving, str(tmp), signatures=serving.signatures())
         if path.exists():
             path.rmdir()  # empty, checked above
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    files.atomic_write(path, write)
     return path

@@ -145,7 +145,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         total = 0.0
         dists = self.level_distributions(past, target, conditions, temperature)
         for level, dist in enumerate(dists):
-            log_density = dist.log_prob(_fold_time(target[level]))
+            log_density = dist.log_prob(fold_time(target[level]))
             total += tf.reshape(log_density, tf.shape(target[level])[:2])
         return total
 
@@ -163,9 +163,9 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             history, missing = _teacher_forcing_windows(past[level],
                                                         num_target, k)
             condition = (None if conditions[level] is None
-                         else _fold_time(conditions[level]))
+                         else fold_time(conditions[level]))
             dists.append(self.level_distribution(
-                level, _fold_time(history), tf.reshape(missing, [-1, k]),
+                level, fold_time(history), tf.reshape(missing, [-1, k]),
                 condition, temperature))
         return dists
 
@@ -250,7 +250,7 @@ def _time_second(x):
     return tf.transpose(x, tf.concat([[1, 0], tf.range(2, tf.rank(x))], 0))
 
 
-def _fold_time(x):
+def fold_time(x):
     """[N, T, ...] -> [N * T, ...]."""
     return tf.reshape(x, tf.concat([[-1], tf.shape(x)[2:]], 0))
 
@@ -314,7 +314,7 @@ def encode_frames(flow, frames):
     """
     num_frames = tf.shape(frames)[1]
     latents, conditions, log_det = flow.encode_with_conditions(
-        _fold_time(frames))
+        fold_time(frames))
     unfold = lambda x: None if x is None else _unfold_time(x, num_frames)  # noqa: E731
     return (tuple(unfold(z) for z in latents),
             tuple(unfold(c) for c in conditions),
@@ -370,7 +370,7 @@ class LatentDynamics(tfd.Distribution):
         self._temperature = (float(static) if static is not None
                              else tf.convert_to_tensor(temperature))
         self._discrete_history = bool(discrete_history)
-        self._num_bits = dequantization._check_bits(num_bits)  # pylint: disable=protected-access
+        self._num_bits = dequantization.check_bits(num_bits)
         dtype = self._context[0].dtype
         super().__init__(
             dtype=(dtype,) * network.num_levels,
@@ -454,7 +454,7 @@ class LatentDynamics(tfd.Distribution):
     def _decode_frames(self, latents):
         """Folded target latents -> (x1 per level, frames `[N, T, ...]`)."""
         num_frames = self._num_target_frames
-        folded = tuple(_fold_time(z) for z in latents)
+        folded = tuple(fold_time(z) for z in latents)
         conditions, condition = [None] * len(folded), None
         for level in reversed(range(len(folded))):
             conditions[level] = (None if condition is None
@@ -503,7 +503,7 @@ class LatentDynamics(tfd.Distribution):
             earlier = target_frames[:, :-1]
             history = tuple(
                 _unfold_time(z, num_target - 1) for z in
-                self.history_latents(_fold_time(earlier), None))
+                self.history_latents(fold_time(earlier), None))
         else:
             history = tuple(z[:, :-1] for z in target)
         return tuple(tf.concat([c, h], axis=1)

@@ -62,7 +62,8 @@ class VideoFlowModel(keras.Model):
           frame_shape: `(H, W, C)`; H and W divisible by 2**num_levels.
           num_context_frames: K, frames conditioned on (>= 1).
           num_target_frames: T, frames predicted at evaluation / sampling.
-          num_levels, steps_per_level: L and K of the multi-scale flow.
+          num_levels, steps_per_level: the multi-scale flow's L levels of S
+            flow steps each (Glow's K; here K counts context frames).
           coupling: "affine" or "additive".
           coupling_width: hidden channels of the coupling networks.
           gated_coupling: gated activations in the coupling networks.
@@ -97,7 +98,7 @@ class VideoFlowModel(keras.Model):
         self.num_context_frames = int(num_context_frames)
         self.num_target_frames = int(num_target_frames)
         self.train_target_frames = int(train_target_frames or num_target_frames)
-        self.num_bits = dequantization._check_bits(num_bits)  # pylint: disable=protected-access
+        self.num_bits = dequantization.check_bits(num_bits)
         if not temperature > 0 or num_samples < 1:
             raise ValueError(f"temperature must be > 0 and num_samples >= 1, "
                              f"got {temperature} and {num_samples}.")
@@ -218,7 +219,7 @@ class VideoFlowModel(keras.Model):
         Args:
           videos: uint8 `[B, frames, H, W, C]`.
         """
-        videos = self._check_videos(videos, 1, "initialize")
+        videos = self.check_videos(videos, 1, "initialize")
         values = dequantization.dequantize(
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))
@@ -231,7 +232,7 @@ class VideoFlowModel(keras.Model):
             self.dynamics.initialize_components(top)
 
     # ------------------------------------------------------------- training
-    def _check_videos(self, videos, min_frames, where):
+    def check_videos(self, videos, min_frames, where):
         videos = tf.convert_to_tensor(videos)
         if videos.dtype != tf.uint8:
             raise ValueError(f"{where}: expected uint8 videos, got "
@@ -268,7 +269,7 @@ class VideoFlowModel(keras.Model):
                                seed=None):
         """Bits per pixel of the target frames of a window of each video."""
         length = self.num_context_frames + num_target
-        videos = self._check_videos(videos, length, where)
+        videos = self.check_videos(videos, length, where)
         if random_start:
             num_starts = tf.shape(videos)[1] - length + 1
             starts = distribute.stateless_uniform_rows(

@@ -10,25 +10,14 @@
   additive coupling of width 512, prior depth 10 over 1 past frame without
   latent skip).
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
-  minutes: the structure of "shapes" with far fewer and narrower layers,
-  and, like "shapes", no latent skip; beyond the paper, its top level is a
-  mixture of 8 Gaussians (one per kind of future, chosen once per frame).
-  After 10 CPU minutes a single Gaussian gave 6.6 % valid sampled motions
-  with shapes at 0.45 of their brightness: its one mode lies between the 8
-  places the shape can go (BENCHMARKS.md, section 7). With the latent
-  skip (mean += z_{t-1}) the prior starts at "nothing moves" and, after 30
-  minutes on one CPU core (before the split prior of section 7),
-  had learnt that the shape leaves its place but not where it goes: 6
-  directions in all and 0.4 % valid sampled motions. Without it, the same
-  budget gave all 8 directions, 4.9 % valid motions, and lower test bits
-  per pixel (0.296 against 0.317; BENCHMARKS.md, section 5). Its coupling is
-  affine, not additive as in "shapes": with volume-preserving couplings
-  only ActNorm and the 1x1 convolutions can scale, one factor per channel
-  for the whole frame, while this data wants a tight density on its black
-  background and a wide one where the shape is (after 12 minutes on one CPU
-  core: 0.418 bits per pixel affine, 0.457 additive). Its gradients are
-  clipped to global norm 1: at learning rate 1e-3 an unclipped run diverged
-  after 1400 steps (bits per pixel 0.51 -> 1e7).
+  minutes: the structure of "shapes" with far fewer and narrower layers and,
+  like "shapes", no latent skip. Beyond the paper, its top level is a
+  mixture of 8 Gaussians (one per kind of future, chosen once per frame),
+  its coupling is affine (the data wants a tight density on the black
+  background and a wide one where the shape is, which volume-preserving
+  couplings cannot give) and its gradients are clipped to global norm 1
+  (an unclipped run diverged at learning rate 1e-3). BENCHMARKS.md,
+  sections 5 and 7, has the ablations behind each choice.
 * "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
   it learns little.
 """
@@ -60,6 +49,16 @@ PRESETS = {
         dynamics="conv3d", num_cond_frames=1, prior_width=16, prior_depth=1,
         latent_skip=False, num_bits=5),
 }
+
+
+# One line each, for the command line's help.
+SUMMARIES = {
+    "small": "32x32, CPU minutes",
+    "tiny": "16x16 smoke test, seconds",
+    "shapes": "paper's Stochastic Movement model",
+    "bair": "paper's BAIR model; GPU",
+}
+assert set(SUMMARIES) == set(PRESETS)
 
 
 def preset(name, **overrides):

@@ -9,19 +9,21 @@
     model.keras              the final model
 
 Every file is written to a temporary name in the same directory and then
-renamed over the old one, so an interruption at any moment leaves either the
+renamed over the old one (files.py), so an interruption at any moment leaves either the
 old or the new version, never half a file. Resuming loads the checkpoint
 (weights, optimizer moments, the model's seed-generator state) and skips the
 data already seen, so an interrupted and resumed run ends where an
 uninterrupted one does.
 """
 
+import hashlib
 import json
-import os
 import pathlib
-import uuid
 
 import keras
+import numpy as np
+
+from tfp_videoflow import files
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -50,33 +52,12 @@ def paper_optimizer(learning_rate=3e-4, warmup_steps=10000):
         beta_1=0.85, beta_2=0.997, epsilon=1e-6)
 
 
-def atomic_write_text(path, text):
-    """Writes `text` to `path` so that readers see the old or the new file."""
-    path = pathlib.Path(path)
-    # Not mkstemp: its files are private (0600); "x" creates a new file with
-    # the permissions of any other file the user writes.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_save_model(model, path):
-    """`model.save(path)` through a temporary file and an atomic rename."""
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp.keras")
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def fingerprint(model):
+    """A short hash of every weight: equal on all workers of a healthy run."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()[:16]
 
 
 class RunError(ValueError):
@@ -108,7 +89,7 @@ class RunDirectory:
                 f"{run.path} already holds {what}; choose a new --out, or "
                 "pass --resume to continue the run there.")
         (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        atomic_write_text(run.settings_path, json.dumps(settings, indent=2))
+        files.atomic_write_text(run.settings_path, json.dumps(settings, indent=2))
         return run
 
     @classmethod
@@ -123,7 +104,7 @@ class RunDirectory:
         return json.loads(self.settings_path.read_text(encoding="utf-8"))
 
     def save_checkpoint(self, model):
-        atomic_save_model(model, self.checkpoint_path)
+        files.atomic_save_model(model, self.checkpoint_path)
 
     def load_checkpoint(self):
         """The model of the last checkpoint and the number of steps it took.
@@ -139,4 +120,4 @@ class RunDirectory:
         return model, int(model.optimizer.iterations.numpy())
 
     def save_final(self, model):
-        atomic_save_model(model, self.final_model_path)
+        files.atomic_save_model(model, self.final_model_path)

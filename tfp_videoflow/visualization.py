@@ -1,12 +1,14 @@
 """Pictures of videos: image grids, animated GIFs (and MP4 when possible)."""
 
 import importlib.util
-import os
 import pathlib
+import tempfile
 import uuid
 
 import numpy as np
 from PIL import Image
+
+from tfp_videoflow import files
 
 _SEPARATOR = 2  # pixels of white between frames and rows of a grid
 
@@ -33,38 +35,21 @@ def _as_pil(frame):
     return Image.fromarray(frame[..., 0] if frame.shape[-1] == 1 else frame)
 
 
-def _upscale(frames, factor):
+def upscale(frames, factor):
+    """Enlarges uint8 `[..., H, W, C]` frames `factor` times (pixel copies)."""
     return np.repeat(np.repeat(frames, factor, axis=-3), factor, axis=-2)
-
-
-def _atomic(path, write):
-    """Calls `write(tmp_path)` and renames the result to `path`.
-
-    The temporary name is unique but not created in advance (as mkstemp
-    would, with mode 0600), so the writer creates the file with the usual
-    permissions.
-    """
-    path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        pathlib.Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_gif(path, frames, fps=4):
     """Writes uint8 `[T, H, W, C]` frames as a looping GIF."""
     images = [_as_pil(f) for f in frames]
-    return _atomic(path, lambda tmp: images[0].save(
+    return files.atomic_write(path, lambda tmp: images[0].save(
         tmp, format="GIF", save_all=True, append_images=images[1:],
         duration=int(1000 / fps), loop=0))
 
 
 def write_png(path, image):
-    return _atomic(path, lambda tmp: _as_pil(image).save(tmp, format="PNG"))
+    return files.atomic_write(path, lambda tmp: _as_pil(image).save(tmp, format="PNG"))
 
 
 def write_mp4(path, frames, fps=4):
@@ -72,7 +57,7 @@ def write_mp4(path, frames, fps=4):
     if importlib.util.find_spec("imageio_ffmpeg") is None:
         return None
     import imageio.v2 as imageio  # pylint: disable=import-outside-toplevel
-    return _atomic(path, lambda tmp: imageio.mimwrite(
+    return files.atomic_write(path, lambda tmp: imageio.mimwrite(
         tmp, list(frames), fps=fps, format="FFMPEG"))
 
 
@@ -88,17 +73,14 @@ def write_samples(out_dir, context, futures, scale=None):
     Returns:
       The paths written.
     """
-    out_dir = pathlib.Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise ValueError(f"{out_dir} exists and is not an empty directory; "
-                         "choose a new --out so nothing is overwritten.")
+    out_dir = files.check_new_output(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     context, futures = np.asarray(context), np.asarray(futures)
     scale = scale or max(1, 128 // context.shape[1])
     videos = np.concatenate(
         [np.broadcast_to(context, (len(futures),) + context.shape), futures],
         axis=1)
-    videos = _upscale(videos, scale)
+    videos = upscale(videos, scale)
     written = [write_png(out_dir / "grid.png", grid(videos))]
     for index, video in enumerate(videos):
         written.append(write_gif(out_dir / f"sample_{index}.gif", video))
@@ -106,3 +88,25 @@ def write_samples(out_dir, context, futures, scale=None):
         if mp4:
             written.append(mp4)
     return written
+
+
+# ------------------------------------------------------------- in notebooks
+def show_image(image, scale=4):
+    """Displays a uint8 image `[H, W, C]`, enlarged, in a notebook."""
+    _display(write_png(_display_path(".png"), upscale(image, scale)))
+
+
+def show_video(frames, scale=4, fps=3):
+    """Displays uint8 frames `[T, H, W, C]` as a GIF in a notebook."""
+    _display(write_gif(_display_path(".gif"), upscale(frames, scale), fps=fps))
+
+
+def _display_path(suffix):
+    folder = pathlib.Path(tempfile.gettempdir()) / "tfp_videoflow_display"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{uuid.uuid4().hex}{suffix}"
+
+
+def _display(path):
+    from IPython import display  # pylint: disable=import-outside-toplevel
+    display.display(display.Image(filename=str(path)))

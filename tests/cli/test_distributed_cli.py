@@ -13,7 +13,7 @@ import keras
 import pytest
 
 from tfp_videoflow import cli
-from tfp_videoflow import commands
+from tfp_videoflow import training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "3",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",
@@ -48,7 +48,7 @@ def test_two_workers_end_with_the_same_weights(tmp_path):
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    for p, (out, err) in zip(processes, outputs):
+    for p, (_, err) in zip(processes, outputs):
         assert p.returncode == 0, err[-3000:]
     fingerprints = [re.findall(r"final weights fingerprint (\w+)", out)
                     for out, _ in outputs]
@@ -61,8 +61,7 @@ def test_two_workers_end_with_the_same_weights(tmp_path):
     assert any((chief / "logs").iterdir())
     assert not (tmp_path / "worker1").exists()
     model = keras.models.load_model(chief / "model.keras")
-    # pylint: disable-next=protected-access
-    assert commands._fingerprint(model) == fingerprints[0][0]
+    assert training.fingerprint(model) == fingerprints[0][0]
     # The seed counter counts the global steps: initialize, then windows
     # and noise per step.
     assert int(model.random_draws.numpy()) == 1 + 2 * 3

@@ -33,7 +33,7 @@ def test_calibration_is_one_at_the_priors_own_samples(components):
                                          (1, 2))
     dist = network.level_distribution(top, history, tf.zeros([256, 1]))
     z = dist.sample(seed=(3, 4))
-    square = diagnostics._standardized_square(dist, z).numpy()  # pylint: disable=protected-access
+    square = diagnostics.standardized_square(dist, z).numpy()
     assert square.shape == (256,)
     assert np.mean(square) == pytest.approx(1.0, abs=0.05)
 
@@ -72,7 +72,7 @@ def test_level_swap_keeps_the_given_levels():
     for frames in swaps.values():
         assert frames.shape == (2, 3, 2, 8, 8, 3) and frames.dtype == tf.uint8
     # With every level given, the "sample" is the real future itself.
-    values = diagnostics._dequantized(model, videos, (1, 2))  # pylint: disable=protected-access
+    values = diagnostics.dequantized(model, videos, (1, 2))
     latents, _, _ = latent_dynamics.encode_frames(model.flow, values[:, 1:])
     _, frames = model(values[:, :1]).distribution.sample_latents_and_frames(
         1, seed=(0, 1), given=latents)
@@ -88,7 +88,7 @@ def test_context_gain_is_zero_without_dynamics_and_counts_bits():
     model = _model()
     perturb_weights(model.dynamics.trainable_variables, seed=6, scale=0.05)
     gain = diagnostics.context_gain(model, videos, seed=(0, 5))
-    values = diagnostics._dequantized(model, videos, (0, 5))  # pylint: disable=protected-access
+    values = diagnostics.dequantized(model, videos, (0, 5))
     own = model(values[:, :1]).log_prob(values[:, 1:])
     other = model(tf.roll(values[:, :1], 1, 0)).log_prob(values[:, 1:])
     np.testing.assert_allclose(gain, (own - other) / np.log(2.0), rtol=1e-4)

@@ -5,7 +5,7 @@ import importlib.resources
 import pytest
 
 import tfp_videoflow as vf
-from tfp_videoflow import evaluation
+from tfp_videoflow import motion
 
 NAME = "small_stochastic_movement"
 
@@ -29,7 +29,7 @@ def test_the_shipped_model_moves_shapes():
     videos = next(iter(vf.data.stochastic_movement(
         "test", resolution=32, num_frames=3, num_videos=4, seed=0,
         batch_size=4))).numpy()
-    modes = evaluation.motion_modes(model, videos, num_samples=16,
+    modes = motion.motion_modes(model, videos, num_samples=16,
                                     num_frames=2, temperature=0.6, seed=1)
     assert modes["valid_share"] > 0.3, modes
     assert modes["directions_total"] >= 6, modes

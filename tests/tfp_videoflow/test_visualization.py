@@ -34,13 +34,3 @@ def test_gif_and_png_round_trip_with_usual_permissions(tmp_path):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~mask
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frame.png",
                                                           "video.gif"]
-
-
-def test_a_failed_write_leaves_no_file(tmp_path):
-    def fail(tmp):
-        with open(tmp, "wb") as f:
-            f.write(b"half")
-        raise OSError("disk full")
-    with pytest.raises(OSError, match="disk full"):
-        visualization._atomic(tmp_path / "x.png", fail)  # pylint: disable=protected-access
-    assert not list(tmp_path.iterdir())

@@ -19,12 +19,18 @@ shape. Video i of split s under seed k is drawn from its own random stream,
 `np.random.default_rng((k, s, i))`, so the splits never share a stream, any
 video can be regenerated alone, and the data does not depend on the order or
 parallelism of generation.
+
+`stochastic_movement(...)` returns the videos as a `tf.data.Dataset`; the
+same videos are also a TFDS data set (`StochasticMovement`, below).
 """
 
 import dataclasses
 
 import numpy as np
 import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from tfp_videoflow.data import generated
 
 CANVAS_UNITS = 10.0
 # (dx, dy) per frame in canvas units; x grows to the right, y downwards.
@@ -36,9 +42,6 @@ COLOURS = {
     "cyan": (0, 255, 255), "magenta": (255, 0, 255), "yellow": (255, 255, 0),
 }
 SIZE_RANGE = (0.5, 1.5)
-SPLITS = ("train", "validation", "test")
-# Videos per split when `num_videos` is None (None: an endless stream).
-DEFAULT_NUM_VIDEOS = {"train": None, "validation": 256, "test": 256}
 _SUPERSAMPLING = 4
 
 
@@ -63,7 +66,7 @@ def sample_video_params(rng):
 def video_params(seed, split, index):
     """The parameters of video `index` of `split` under `seed`."""
     return sample_video_params(np.random.default_rng(
-        (int(seed), SPLITS.index(split), int(index))))
+        (int(seed), generated.SPLITS.index(split), int(index))))
 
 
 def _inside(shape, size, x, y):
@@ -115,22 +118,6 @@ def render_video(params, resolution, num_frames):
                      for t in range(num_frames)])
 
 
-def _check_arguments(split, resolution, num_frames, num_videos, seed,
-                     batch_size):
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}.")
-    if not isinstance(resolution, (int, np.integer)) or resolution < 4:
-        raise ValueError(f"resolution must be an int >= 4, got {resolution}.")
-    if not isinstance(num_frames, (int, np.integer)) or num_frames < 1:
-        raise ValueError(f"num_frames must be an int >= 1, got {num_frames}.")
-    if num_videos is not None and num_videos < 1:
-        raise ValueError(f"num_videos must be >= 1 or None, got {num_videos}.")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
-    if batch_size is not None and batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
-
-
 def stochastic_movement(split="train", resolution=64, num_frames=5,
                         num_videos=None, seed=0, batch_size=None,
                         with_labels=False):
@@ -140,7 +127,8 @@ def stochastic_movement(split="train", resolution=64, num_frames=5,
       split: "train", "validation" or "test" (disjoint random streams).
       resolution: frame height = width in pixels (64 in the paper).
       num_frames: frames per video (5 in the paper).
-      num_videos: videos in the data set; None: `DEFAULT_NUM_VIDEOS[split]`
+      num_videos: videos in the data set; None:
+        `generated.DEFAULT_NUM_VIDEOS[split]`
         (an endless stream for "train", 256 otherwise).
       seed: non-negative int; the same seed gives the same videos.
       batch_size: if given, batches of this many videos.
@@ -151,8 +139,8 @@ def stochastic_movement(split="train", resolution=64, num_frames=5,
       A data set of uint8 `[num_frames, resolution, resolution, 3]` videos
       (`[B, ...]` when batched), or `(video, labels)` pairs.
     """
-    _check_arguments(split, resolution, num_frames, num_videos, seed,
-                     batch_size)
+    generated.check_arguments(split, resolution, num_frames, num_videos,
+                              seed, batch_size)
     def generate(index):
         params = video_params(seed, split, int(index))
         return (render_video(params, resolution, num_frames),
@@ -170,22 +158,70 @@ def stochastic_movement(split="train", resolution=64, num_frames=5,
                   "size": tf.reshape(size, [])}
         return (video, labels) if with_labels else video
 
-    return generated_dataset(to_example, split, num_videos, batch_size)
+    return generated.generated_dataset(to_example, split, num_videos,
+                                       batch_size)
 
 
-def generated_dataset(to_example, split, num_videos, batch_size):
-    """Videos 0, 1, ... of a generated split as a `tf.data.Dataset`.
+# ------------------------------------------------------------- TFDS builder
+# `tfds.load("stochastic_movement")`, registered by importing tfp_videoflow.
+# It builds locally from the generator above (no download), at the
+# resolution and size of its config: "64" (the paper's), "32" and "16" (for
+# CPUs), each with 5-frame videos and 10000 / 500 / 500 train / validation /
+# test videos. A custom `StochasticMovementConfig` can be passed as
+# `builder_kwargs={"config": ...}`.
+@dataclasses.dataclass
+class StochasticMovementConfig(tfds.core.BuilderConfig):
+    """Resolution, frames per video, videos per split and seed."""
+    resolution: int = 64
+    num_frames: int = 5
+    num_videos: dict = dataclasses.field(default_factory=lambda: {
+        "train": 10000, "validation": 500, "test": 500})
+    seed: int = 0
 
-    `to_example` maps a video's int64 index to its example; `num_videos`
-    None means `DEFAULT_NUM_VIDEOS[split]` (an endless stream for "train").
-    The order is deterministic whatever the parallelism.
-    """
-    if num_videos is None:
-        num_videos = DEFAULT_NUM_VIDEOS[split]
-    indices = (tf.data.Dataset.counter() if num_videos is None
-               else tf.data.Dataset.range(num_videos))
-    videos = indices.map(to_example, num_parallel_calls=tf.data.AUTOTUNE,
-                         deterministic=True)
-    if batch_size is not None:
-        videos = videos.batch(batch_size)
-    return videos.prefetch(tf.data.AUTOTUNE)
+
+def _config(resolution):
+    return StochasticMovementConfig(
+        name=str(resolution), resolution=resolution,
+        description=f"{resolution}x{resolution} frames, 5 frames per video.")
+
+
+class StochasticMovement(tfds.core.GeneratorBasedBuilder):
+    """The paper's Stochastic Movement videos, generated locally."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "First release."}
+    BUILDER_CONFIGS = [_config(64), _config(32), _config(16)]
+
+    def _info(self):
+        config = self.builder_config
+        size = config.resolution
+        return self.dataset_info_from_configs(
+            description=__doc__,
+            features=tfds.features.FeaturesDict({
+                "video": tfds.features.Video(
+                    (config.num_frames, size, size, 3)),
+                "shape": tfds.features.ClassLabel(names=SHAPES),
+                "colour": tfds.features.ClassLabel(
+                    names=list(COLOURS)),
+                "direction": tfds.features.ClassLabel(num_classes=len(
+                    DIRECTIONS)),
+                "size": tfds.features.Scalar(dtype=np.float32),
+            }),
+            supervised_keys=None,
+            homepage="https://arxiv.org/abs/1903.01434")
+
+    def _split_generators(self, dl_manager):
+        del dl_manager  # Nothing to download.
+        return {split: self._generate_examples(split)
+                for split in generated.SPLITS}
+
+    def _generate_examples(self, split):
+        config = self.builder_config
+        for index in range(config.num_videos[split]):
+            params = video_params(config.seed, split, index)
+            yield index, {
+                "video": render_video(
+                    params, config.resolution, config.num_frames),
+                "shape": params.shape, "colour": params.colour,
+                "direction": params.direction, "size": params.size,
+            }

@@ -1,7 +1,7 @@
 """Constant Velocity: a square whose future is fully determined by its past.
 
 Every video: a black frame and one bright square of `side` pixels in one of
-the `moving_shapes.COLOURS`, starting at a random pixel position and moving
+the Stochastic Movement `COLOURS`, starting at a random pixel position and moving
 by a velocity (dx, dy) in {-1, 0, 1}^2 \\ {(0, 0)} pixels per frame, drawn
 once per video. The start is drawn so that the square stays inside the
 frame for all `num_frames`. Two frames show the velocity, so with two
@@ -14,7 +14,8 @@ cannot. Video i of split s under seed k comes from its own random stream,
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow.data import moving_shapes
+from tfp_videoflow.data import generated
+from tfp_videoflow.data.stochastic_movement import COLOURS
 
 VELOCITIES = tuple((dx, dy) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
                    if (dx, dy) != (0, 0))
@@ -35,8 +36,8 @@ def render_video(rng, resolution, num_frames, side):
         raise ValueError(f"a {side}-pixel square moving for {num_frames} "
                          f"frames does not fit in {resolution} pixels.")
     x0, y0 = rng.integers(low_x, high_x + 1), rng.integers(low_y, high_y + 1)
-    colour = list(moving_shapes.COLOURS.values())[
-        rng.integers(len(moving_shapes.COLOURS))]
+    colour = list(COLOURS.values())[
+        rng.integers(len(COLOURS))]
     video = np.zeros((num_frames, resolution, resolution, 3), np.uint8)
     track = np.zeros((num_frames, 2), np.float64)
     for t in range(num_frames):
@@ -67,13 +68,13 @@ def constant_velocity(split="train", resolution=16, num_frames=4, side=3,
       A data set of uint8 `[num_frames, resolution, resolution, 3]` videos
       (`[B, ...]` when batched), or `(video, track)` pairs.
     """
-    moving_shapes._check_arguments(  # pylint: disable=protected-access
-        split, resolution, num_frames, num_videos, seed, batch_size)
+    generated.check_arguments(split, resolution, num_frames, num_videos, seed,
+                              batch_size)
     if not 1 <= side <= resolution:
         raise ValueError(f"side must be between 1 and resolution, got {side}.")
     # Fails early, with a clear message, if the square cannot fit.
     render_video(np.random.default_rng(0), resolution, num_frames, side)
-    split_index = moving_shapes.SPLITS.index(split)
+    split_index = generated.SPLITS.index(split)
 
     def generate(index):
         video, track = render_video(
@@ -88,5 +89,5 @@ def constant_velocity(split="train", resolution=16, num_frames=4, side=3,
         track.set_shape((num_frames, 2))
         return (video, track) if with_tracks else video
 
-    return moving_shapes.generated_dataset(to_example, split, num_videos,
-                                           batch_size)
+    return generated.generated_dataset(to_example, split, num_videos,
+                                       batch_size)

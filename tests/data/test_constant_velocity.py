@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
-from tfp_videoflow.data import moving_square as cv
-from tfp_videoflow.evaluation import shape_centres
+from tfp_videoflow.data.constant_velocity import (
+    VELOCITIES, constant_velocity)
+from tfp_videoflow.motion import shape_centres
 
 
 def test_squares_move_at_constant_velocity_inside_the_frame():
-    data = cv.constant_velocity("test", resolution=16, num_frames=5,
+    data = constant_velocity("test", resolution=16, num_frames=5,
                                 num_videos=40, with_tracks=True)
     velocities = set()
     for video, track in data:
@@ -20,12 +21,12 @@ def test_squares_move_at_constant_velocity_inside_the_frame():
         steps = np.diff(track, axis=0)
         np.testing.assert_array_equal(steps, np.repeat(steps[:1], 4, 0))
         velocities.add(tuple(steps[0]))
-    assert velocities <= set(cv.VELOCITIES) and len(velocities) >= 6
+    assert velocities <= set(VELOCITIES) and len(velocities) >= 6
 
 
 def test_deterministic_and_splits_differ():
     def first(split, seed):
-        return next(iter(cv.constant_velocity(split, num_videos=4, seed=seed,
+        return next(iter(constant_velocity(split, num_videos=4, seed=seed,
                                               batch_size=4))).numpy()
     np.testing.assert_array_equal(first("train", 0), first("train", 0))
     assert not np.array_equal(first("train", 0), first("test", 0))
@@ -34,8 +35,8 @@ def test_deterministic_and_splits_differ():
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="does not fit"):
-        cv.constant_velocity(resolution=8, num_frames=8, side=3)
+        constant_velocity(resolution=8, num_frames=8, side=3)
     with pytest.raises(ValueError, match="side"):
-        cv.constant_velocity(side=0)
+        constant_velocity(side=0)
     with pytest.raises(ValueError, match="split"):
-        cv.constant_velocity("dev")
+        constant_velocity("dev")

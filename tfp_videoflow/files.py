@@ -1,0 +1,58 @@
+"""Files written so that nothing is lost: atomic writes, fresh outputs.
+
+Every file is written under a temporary name in its final directory and
+renamed over the target, so an interruption at any moment leaves either the
+old or the new version, never half a file. The temporary name is unique but
+not created in advance (as `mkstemp` would, with mode 0600), so the writer
+creates the file with the user's usual permissions.
+"""
+
+import os
+import pathlib
+import shutil
+import uuid
+
+
+def atomic_write(path, write):
+    """Calls `write(tmp_path)` and renames the result to `path`.
+
+    `tmp_path` keeps the suffix of `path`, for writers that choose the
+    format by it. Returns `path` as a `pathlib.Path`.
+    """
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path, text):
+    """Writes `text` to `path` so that readers see the old or the new file."""
+    def write(tmp):
+        with open(tmp, "x", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return atomic_write(path, write)
+
+
+def atomic_save_model(model, path):
+    """`model.save(path)` through a temporary file and an atomic rename."""
+    return atomic_write(path, model.save)
+
+
+def check_new_output(path):
+    """Raises `FileExistsError` unless `path` is new or an empty directory."""
+    path = pathlib.Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise FileExistsError(f"{path} exists and is not an empty directory; "
+                              "choose a new one so nothing is overwritten.")
+    return path
