@@ -112,13 +112,11 @@ class ActNorm(flow_bijector.FlowBijector):
           name: name of the bijector (and of its Keras layer).
           layer: an `ActNormLayer` to use (and share) instead of a new one.
         """
-        parameters = dict(locals())
-        if layer is None:
-            layer = ActNormLayer(num_channels, data_init=data_init, name=name,
-                                 dtype=tf.as_dtype(dtype).name)
-        parameters["layer"] = layer
+        layer = layer or ActNormLayer(num_channels, data_init=data_init,
+                                      name=name, dtype=tf.as_dtype(dtype).name)
+        # The parameters include the layer, so copies share it.
         super().__init__(layer, validate_args=validate_args,
-                         parameters=parameters, name=name)
+                         parameters=dict(locals()), name=name)
 
     def initialize(self, x):
         """Sets the weights from the statistics of frames `x` [..., H, W, C]."""

@@ -32,9 +32,4 @@ class AdditiveCoupling(coupling.CouplingBijector):
     """
 
     LAYER_CLASS = AdditiveCouplingLayer
-
-    def __init__(self, num_channels=None, hidden_width=512, gated=False,
-                 seed=0, dtype=tf.float32, validate_args=False,
-                 name="additive_coupling", layer=None):
-        super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, name, layer)
+    DEFAULT_NAME = "additive_coupling"

@@ -46,9 +46,4 @@ class AffineCoupling(coupling.CouplingBijector):
     """
 
     LAYER_CLASS = AffineCouplingLayer
-
-    def __init__(self, num_channels=None, hidden_width=512, gated=False,
-                 seed=0, dtype=tf.float32, validate_args=False,
-                 name="affine_coupling", layer=None):
-        super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, name, layer)
+    DEFAULT_NAME = "affine_coupling"

@@ -205,9 +205,14 @@ class CouplingLayer(flow_layer.FlowLayer):
 
 
 class CouplingBijector(flow_bijector.FlowBijector):
-    """The TFP face of a coupling layer; subclasses set `LAYER_CLASS`."""
+    """The TFP face of a coupling layer.
+
+    Subclasses set `LAYER_CLASS` (the coupling layer to build) and
+    `DEFAULT_NAME`.
+    """
 
     LAYER_CLASS = None
+    DEFAULT_NAME = None
 
     def __init__(self, num_channels=None, hidden_width=512, gated=False,
                  seed=0, dtype=tf.float32, validate_args=False, name=None,
@@ -221,14 +226,14 @@ class CouplingBijector(flow_bijector.FlowBijector):
           seed: integer seed of the network's initial weights.
           dtype: float32 or float64.
           validate_args: as in TFP.
-          name: name of the bijector (and of its Keras layer).
+          name: name of the bijector (and of its Keras layer); default
+            `DEFAULT_NAME`.
           layer: a coupling layer to use (and share) instead of a new one.
         """
-        parameters = dict(locals())
-        if layer is None:
-            layer = self.LAYER_CLASS(
-                num_channels, hidden_width=hidden_width, gated=gated,
-                seed=seed, name=name, dtype=tf.as_dtype(dtype).name)
-        parameters["layer"] = layer
+        name = name or self.DEFAULT_NAME
+        layer = layer or self.LAYER_CLASS(
+            num_channels, hidden_width=hidden_width, gated=gated, seed=seed,
+            name=name, dtype=tf.as_dtype(dtype).name)
+        # The parameters include the layer, so copies share it.
         super().__init__(layer, validate_args=validate_args,
-                         parameters=parameters, name=name)
+                         parameters=dict(locals()), name=name)

@@ -100,13 +100,11 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
           layer: an `InvertibleConv1x1Layer` to use (and share) instead of a
             new one.
         """
-        parameters = dict(locals())
-        if layer is None:
-            layer = InvertibleConv1x1Layer(num_channels, seed=seed, name=name,
-                                           dtype=tf.as_dtype(dtype).name)
-        parameters["layer"] = layer
+        layer = layer or InvertibleConv1x1Layer(
+            num_channels, seed=seed, name=name, dtype=tf.as_dtype(dtype).name)
+        # The parameters include the layer, so copies share it.
         super().__init__(layer, validate_args=validate_args,
-                         parameters=parameters, name=name)
+                         parameters=dict(locals()), name=name)
 
 
 def _mix_channels(x, matrix):

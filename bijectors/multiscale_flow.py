@@ -230,7 +230,6 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
           layer: a `MultiScaleFlowLayer` to use (and share) instead of
             building one from the other arguments.
         """
-        parameters = dict(locals())
         if layer is None:
             if frame_shape is None:
                 raise ValueError(f"{name}: give frame_shape or layer.")
@@ -239,7 +238,7 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
                 steps_per_level=steps_per_level, coupling=coupling,
                 coupling_width=coupling_width, gated=gated, seed=seed,
                 name=name, dtype=tf.as_dtype(dtype).name)
-        parameters["layer"] = layer
+        parameters = dict(locals())  # With the layer, so copies share it.
         super().__init__(
             layer,
             forward_min_event_ndims=(flow_bijector.EVENT_NDIMS,)

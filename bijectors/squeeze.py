@@ -34,12 +34,9 @@ class Squeeze(flow_bijector.FlowBijector):
 
     def __init__(self, validate_args=False, dtype=tf.float32, name="squeeze",
                  layer=None):
-        parameters = dict(locals())
-        if layer is None:
-            layer = SqueezeLayer(name=name, dtype=tf.as_dtype(dtype).name)
-        parameters["layer"] = layer
+        layer = layer or SqueezeLayer(name=name, dtype=tf.as_dtype(dtype).name)
         super().__init__(layer, validate_args=validate_args,
-                         parameters=parameters, name=name)
+                         parameters=dict(locals()), name=name)
 
     def _check_frames(self, y, direction):
         y = super()._check_frames(y, direction)

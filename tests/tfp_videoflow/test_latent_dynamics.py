@@ -135,18 +135,6 @@ def test_none_dynamics_ignores_the_past():
         _score(network, context, shuffled, shuffled_conditions), rtol=1e-5)
 
 
-def test_identity_blocks_at_initialisation():
-    # Zero-initialised gates: every residual block starts as the identity.
-    prior = priors.Conv3DPrior(SHAPES[0], conditioned=True, num_cond_frames=2,
-                               width=8, depth=2, dilations=(1, 2))
-    h = tf.random.stateless_normal([2, 2, 4, 4, 8], [0, 1])
-    for block in prior.blocks:
-        np.testing.assert_array_equal(block(h), h)
-    # A dilation as wide as the grid would read only padding: dropped.
-    top = priors.Conv3DPrior((2, 2, 24), width=8, depth=1, dilations=(1, 2, 4))
-    assert [b.name for b in top.blocks[0].branches] == ["branch_d1"]
-
-
 @pytest.mark.parametrize("dynamics,components,discrete",
                          [("conv3d", 1, True), ("conv3d", 1, False),
                           ("pointwise", 1, True), ("none", 1, True)])
@@ -281,13 +269,6 @@ def test_distribution_shapes_and_log_prob():
     # The sample dimension broadcasts the context: same as scoring one draw.
     one = dist.log_prob(tuple(d[2] for d in draws))
     np.testing.assert_allclose(log_prob[2], one, rtol=1e-5)
-
-
-def test_log_scales_stay_bounded():
-    raw = tf.constant([-1e4, -3.0, 0.0, 2.0, 1e4])
-    bounded = priors.bounded_log_scale(raw).numpy()
-    assert np.all(np.abs(bounded) <= priors.LOG_SCALE_BOUND)
-    np.testing.assert_allclose(bounded[1:4], [-3.0, 0.0, 2.0], atol=0.3)
 
 
 def test_bad_arguments():

@@ -1,0 +1,64 @@
+"""The per-level priors: shapes, causality, identity start, bounded scales."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfp_videoflow import priors
+from tests.helpers import perturb_weights
+
+SHAPES = ((4, 4, 6), (2, 2, 24))
+
+
+def test_identity_blocks_at_initialisation():
+    # Zero-initialised gates: every residual block starts as the identity.
+    prior = priors.Conv3DPrior(SHAPES[0], conditioned=True, num_cond_frames=2,
+                               width=8, depth=2, dilations=(1, 2))
+    h = tf.random.stateless_normal([2, 2, 4, 4, 8], [0, 1])
+    for block in prior.blocks:
+        np.testing.assert_array_equal(block(h), h)
+    # A dilation as wide as the grid would read only padding: dropped.
+    top = priors.Conv3DPrior((2, 2, 24), width=8, depth=1, dilations=(1, 2, 4))
+    assert [b.name for b in top.blocks[0].branches] == ["branch_d1"]
+
+
+def test_log_scales_stay_bounded():
+    raw = tf.constant([-1e4, -3.0, 0.0, 2.0, 1e4])
+    bounded = priors.bounded_log_scale(raw).numpy()
+    assert np.all(np.abs(bounded) <= priors.LOG_SCALE_BOUND)
+    np.testing.assert_allclose(bounded[1:4], [-3.0, 0.0, 2.0], atol=0.3)
+
+
+@pytest.mark.parametrize("name", sorted(priors.PRIORS))
+def test_each_prior_gives_a_distribution_over_one_latent(name):
+    prior = priors.PRIORS[name](SHAPES[0], conditioned=True)
+    perturb_weights(prior.trainable_variables, seed=1, scale=0.1)
+    history = tf.random.stateless_normal([3, 2, *SHAPES[0]], [0, 2])
+    condition = tf.random.stateless_normal([3, *SHAPES[0]], [0, 3])
+    dist = prior(history, tf.zeros([3, 2]), condition, temperature=0.5)
+    assert dist.batch_shape == (3,) and dist.event_shape == SHAPES[0]
+    z = dist.sample(seed=(1, 2))
+    assert z.shape == (3, *SHAPES[0])
+    assert np.all(np.isfinite(dist.log_prob(z)))
+    # The temperature scales the spread (same mean).
+    wide = prior(history, tf.zeros([3, 2]), condition, temperature=1.0)
+    np.testing.assert_allclose(wide.stddev(), 2 * dist.stddev(), rtol=1e-5)
+    with pytest.raises(ValueError, match="conditioned on x1"):
+        prior(history, tf.zeros([3, 2]), None)
+
+
+def test_conv3d_prior_reads_only_the_past_and_the_last_step():
+    prior = priors.Conv3DPrior(SHAPES[0], num_cond_frames=3, width=8,
+                               depth=2, dilations=(1, 2))
+    perturb_weights(prior.trainable_variables, seed=2, scale=0.1)
+    history = tf.random.stateless_normal([2, 3, *SHAPES[0]], [0, 4])
+    missing = tf.zeros([2, 3])
+    base = prior(history, missing).mean()
+    for t in range(3):
+        moved = tf.tensor_scatter_nd_add(
+            history, [[0, t]], tf.ones([1, *SHAPES[0]]))
+        changed = np.abs(prior(moved, missing).mean() - base)
+        # Video 0 changes (every past frame is seen), video 1 does not.
+        assert changed[0].max() > 1e-4, t
+        np.testing.assert_array_equal(changed[1], 0.0)
+
