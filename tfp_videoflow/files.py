@@ -13,14 +13,17 @@ import shutil
 import uuid
 
 
-def atomic_write(path, write):
+def atomic_write(path, write, unique=True):
     """Calls `write(tmp_path)` and renames the result to `path`.
 
     `tmp_path` keeps the suffix of `path`, for writers that choose the
-    format by it. Returns `path` as a `pathlib.Path`.
+    format by it. It is unique, or, with `unique=False`, always the same
+    for `path`, so that the next write replaces what a killed process left
+    behind. Returns `path` as a `pathlib.Path`.
     """
     path = pathlib.Path(path)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex}{path.suffix}")
+    tag = uuid.uuid4().hex if unique else "tmp"
+    tmp = path.with_name(f".{path.stem}.{tag}{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)
@@ -45,8 +48,12 @@ def atomic_write_text(path, text):
 
 
 def atomic_save_model(model, path):
-    """`model.save(path)` through a temporary file and an atomic rename."""
-    return atomic_write(path, model.save)
+    """`model.save(path)` through a temporary file and an atomic rename.
+
+    Models are large: the temporary name is fixed, so a save killed half way
+    leaves at most one stray file, which the next save replaces.
+    """
+    return atomic_write(path, model.save, unique=False)
 
 
 def check_new_output(path):

@@ -310,10 +310,11 @@ def encode_frames(flow, frames):
     """Frames `[N, T, H, W, C]` -> (latents, conditions, log_det) per frame.
 
     Latents and conditions are tuples over levels of `[N, T, h, w, c]` (the
-    top level's condition None); log_det is `[N, T]`.
+    top level's condition None); log_det is `[N, T]`. The frames were
+    checked by the caller, so the flow's layer encodes them directly.
     """
     num_frames = tf.shape(frames)[1]
-    latents, conditions, log_det = flow.encode_with_conditions(
+    latents, conditions, log_det = flow.layer.encode_with_conditions(
         fold_time(frames))
     unfold = lambda x: None if x is None else _unfold_time(x, num_frames)  # noqa: E731
     return (tuple(unfold(z) for z in latents),
@@ -426,8 +427,9 @@ class LatentDynamics(tfd.Distribution):
         """
         if not self._discrete_history:
             return latents
+        # Bin centres of checked or sampled frames: no check needed.
         centred = dequantization.centre_values(frames, self._num_bits)
-        return self._flow.encode_with_conditions(centred)[0]
+        return self._flow.layer.encode_with_conditions(centred)[0]
 
     def _folded_context(self, repeats=1):
         """Context latents `[repeats * Nb, K, h, w, c]` (batch dims folded)."""

@@ -14,9 +14,9 @@ import pathlib
 
 import tensorflow as tf
 
-from tfp_videoflow.data import bair as bair_lib
-from tfp_videoflow.data import stochastic_movement as stochastic_movement_lib
-from tfp_videoflow.data import video_files
+from tfp_videoflow.data.bair import bair
+from tfp_videoflow.data.stochastic_movement import stochastic_movement
+from tfp_videoflow.data.video_files import video_folder
 
 NAMED_SOURCES = ("stochastic_movement", "bair")
 # Videos generated for Stochastic Movement have at least this many frames
@@ -43,11 +43,11 @@ def load(source, split, frame_shape, num_frames, seed=0, data_dir=None):
         if frame_shape[0] != frame_shape[1] or frame_shape[2] != 3:
             raise ValueError("stochastic_movement makes square RGB frames; "
                              f"the model expects {frame_shape}.")
-        videos = stochastic_movement_lib.stochastic_movement(
+        videos = stochastic_movement(
             split=split, resolution=frame_shape[0],
             num_frames=max(num_frames, _GENERATED_FRAMES), seed=seed)
     elif source == "bair":
-        videos = bair_lib.bair(split=split, data_dir=data_dir)
+        videos = bair(split=split, data_dir=data_dir)
         if frame_shape != (64, 64, 3):
             videos = videos.map(lambda v: tf.cast(tf.clip_by_value(
                 tf.round(tf.image.resize(v, frame_shape[:2], antialias=True)),
@@ -57,8 +57,8 @@ def load(source, split, frame_shape, num_frames, seed=0, data_dir=None):
         if not path.exists():
             raise ValueError(f"data {source!r}: no such folder (and not one "
                              f"of {', '.join(NAMED_SOURCES)}).")
-        videos = video_files.video_folder(path, frame_shape=frame_shape,
-                                          num_frames=num_frames)
+        videos = video_folder(path, frame_shape=frame_shape,
+                              num_frames=num_frames)
     spec = videos.element_spec
     if spec.shape.rank != 4:
         raise ValueError(f"data {source!r}: expected videos [frames, H, W, C],"
