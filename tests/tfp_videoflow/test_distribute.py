@@ -24,8 +24,8 @@ def report():
                             capture_output=True, text=True, timeout=300,
                             check=False)
     assert result.returncode == 0, result.stderr[-3000:]
-    line = next(l for l in result.stdout.splitlines()
-                if l.startswith("REPORT "))
+    line = next(out for out in result.stdout.splitlines()
+                if out.startswith("REPORT "))
     return json.loads(line[len("REPORT "):])
 
 

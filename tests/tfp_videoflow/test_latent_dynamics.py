@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from bijectors import MultiScaleFlow
-from tfp_videoflow import latent_dynamics, priors
+from tfp_videoflow import latent_dynamics
 from tests.helpers import perturb_weights
 
 FRAME = (8, 8, 3)
