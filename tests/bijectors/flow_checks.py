@@ -8,8 +8,25 @@ their identity initialisation, and always passes fresh tensors
 import numpy as np
 import tensorflow as tf
 
+from bijectors import (ActNorm, AdditiveCoupling, AffineCoupling,
+                       InvertibleConv1x1, MultiScaleFlow, Squeeze)
 from tests import helpers
 
+# One small float64 instance of every bijector, with the frame shape it
+# takes: the contract tests run on each.
+F64 = dict(dtype=tf.float64)
+BIJECTORS = {
+    "actnorm": (lambda: ActNorm(4, **F64), [2, 4, 4, 4]),
+    "conv1x1": (lambda: InvertibleConv1x1(4, seed=1, **F64), [2, 4, 4, 4]),
+    "affine": (lambda: AffineCoupling(4, hidden_width=8, **F64),
+               [2, 4, 4, 4]),
+    "additive": (lambda: AdditiveCoupling(4, hidden_width=8, **F64),
+                 [2, 4, 4, 4]),
+    "squeeze": (lambda: Squeeze(**F64), [2, 4, 4, 4]),
+    "multiscale": (lambda: MultiScaleFlow(frame_shape=(8, 8, 3), num_levels=2,
+                                          steps_per_level=1, coupling_width=4,
+                                          **F64), [2, 8, 8, 3]),
+}
 
 
 def randomize(bijector, seed, scale=0.3):

@@ -184,12 +184,3 @@ def test_bad_input_gives_one_message_and_exit_2(trained_run, tmp_path,
     # The existing run is untouched.
     assert int(keras.models.load_model(
         trained_run / "model.keras").optimizer.iterations) == 4
-
-
-def test_console_script_help():
-    for module_args in (["-m", "tfp_videoflow", "--help"],
-                        ["-m", "tfp_videoflow", "train", "--help"]):
-        result = subprocess.run([sys.executable, *module_args],
-                                capture_output=True, text=True, check=True)
-        assert "usage: videoflow" in result.stdout
-    assert "--resume" in result.stdout and "--checkpoint-every" in result.stdout

@@ -99,19 +99,8 @@ def test_train_is_endless_and_batches():
     assert len(batches) == 30 and batches[0].shape == (4, 5, 8, 8, 3)
     test = stochastic_movement("test", resolution=8)
     assert sum(1 for _ in test) == DEFAULT_NUM_VIDEOS["test"]
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(split="valid"), "split"),
-    (dict(resolution=2), "resolution"),
-    (dict(num_frames=0), "num_frames"),
-    (dict(num_videos=0), "num_videos"),
-    (dict(seed=-1), "seed"),
-    (dict(batch_size=0), "batch_size"),
-])
-def test_bad_arguments(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        stochastic_movement(**kwargs)
+    with pytest.raises(ValueError, match="resolution"):
+        stochastic_movement(resolution=2)
 
 
 def test_registered_with_its_configs():

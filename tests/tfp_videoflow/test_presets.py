@@ -1,9 +1,9 @@
-"""Presets: every one builds a model; overrides; the command line's choices."""
+"""Presets: every one builds a model of its settings; overrides."""
 
 import pytest
 
 import tfp_videoflow as vf
-from tfp_videoflow import cli, presets
+from tfp_videoflow import presets
 
 
 @pytest.mark.parametrize("name", ["small", "tiny"])
@@ -20,11 +20,3 @@ def test_overrides_win_and_unknown_names_are_errors():
     assert presets.preset("small", num_bits=8)["num_bits"] == 8
     with pytest.raises(ValueError, match="unknown preset 'huge'"):
         presets.preset("huge")
-
-
-def test_the_command_line_offers_every_preset(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["train", "--preset", "huge"])
-    error = capsys.readouterr().err
-    for name in presets.PRESETS:
-        assert repr(name) in error
