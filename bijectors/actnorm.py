@@ -85,7 +85,7 @@ class ActNorm(flow_bijector.FlowBijector):
     """
 
     def __init__(self, num_channels, data_init=True, dtype=tf.float32,
-                 validate_args=False, name="act_norm"):
+                 validate_args=False, name="act_norm", layer=None):
         """Creates the bijector.
 
         Args:
@@ -94,10 +94,15 @@ class ActNorm(flow_bijector.FlowBijector):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
+          layer: an existing `ActNormLayer` of `num_channels` to use (and
+            share) instead of a new one; what `copy` passes.
         """
         parameters = dict(locals())
-        layer = ActNormLayer(num_channels, data_init=data_init, name=name,
-                             dtype=tf.as_dtype(dtype).name)
+        if layer is None:
+            layer = ActNormLayer(num_channels, data_init=data_init, name=name,
+                                 dtype=tf.as_dtype(dtype).name)
+        flow_bijector.check_layer(layer, ActNormLayer, num_channels, name)
+        parameters["layer"] = layer
         super().__init__(layer=layer, event_shape=(None, None, num_channels),
                          dtype=dtype, validate_args=validate_args,
                          parameters=parameters, name=name)

@@ -20,11 +20,11 @@ class AdditiveCoupling(coupling.Coupling):
 
     def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
                  dtype=tf.float32, validate_args=False,
-                 name="additive_coupling"):
+                 name="additive_coupling", layer=None):
         """Creates the bijector; arguments as for `AffineCoupling`."""
         parameters = dict(locals())
         super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, parameters, name)
+                         validate_args, parameters, name, layer)
 
     def _transform(self, x2, h):
         return x2 + h, tf.zeros(tf.shape(x2)[:1], x2.dtype)

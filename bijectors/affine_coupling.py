@@ -25,7 +25,8 @@ class AffineCoupling(coupling.Coupling):
     _PARAMS_PER_CHANNEL = 2
 
     def __init__(self, num_channels, hidden_width=512, gated=False, seed=0,
-                 dtype=tf.float32, validate_args=False, name="affine_coupling"):
+                 dtype=tf.float32, validate_args=False, name="affine_coupling",
+                 layer=None):
         """Creates the bijector.
 
         Args:
@@ -36,10 +37,12 @@ class AffineCoupling(coupling.Coupling):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras network).
+          layer: an existing `CouplingNetwork` to use (and share) instead of
+            a new one; what `copy` passes.
         """
         parameters = dict(locals())
         super().__init__(num_channels, hidden_width, gated, seed, dtype,
-                         validate_args, parameters, name)
+                         validate_args, parameters, name, layer)
 
     @staticmethod
     def _shift_and_log_scale(h):

@@ -144,17 +144,25 @@ class Coupling(flow_bijector.FlowBijector):
     _PARAMS_PER_CHANNEL = None
 
     def __init__(self, num_channels, hidden_width, gated, seed, dtype,
-                 validate_args, parameters, name):
+                 validate_args, parameters, name, layer=None):
         if num_channels < 2:
             raise ValueError(f"{name}: a coupling layer needs at least 2 "
                              f"channels, got {num_channels}.")
         self._num_kept = num_channels // 2
         num_transformed = num_channels - self._num_kept
-        network = CouplingNetwork(
-            in_channels=self._num_kept,
-            out_channels=self._PARAMS_PER_CHANNEL * num_transformed,
+        out_channels = self._PARAMS_PER_CHANNEL * num_transformed
+        network = layer or CouplingNetwork(
+            in_channels=self._num_kept, out_channels=out_channels,
             width=hidden_width, gated=gated, seed=seed, name=name,
             dtype=network_policy(dtype))
+        if not isinstance(network, CouplingNetwork) or (
+                network.in_channels, network.out_channels) != (
+                    self._num_kept, out_channels):
+            raise ValueError(
+                f"{name}: layer must be a CouplingNetwork from "
+                f"{self._num_kept} to {out_channels} channels, got "
+                f"{network!r}.")
+        parameters["layer"] = network
         super().__init__(layer=network, event_shape=(None, None, num_channels),
                          dtype=dtype, validate_args=validate_args,
                          parameters=parameters, name=name)

@@ -110,6 +110,29 @@ class FlowBijector(tfb.Bijector):
     def variables(self):
         return tuple(self._layer.variables) if self._layer else ()
 
+    # ------------------------------------------------------- TFP conventions
+    @classmethod
+    def _parameter_properties(cls, dtype):
+        # No tensor parameters: the weights are variables of `self.layer`, the
+        # same for every input, so the batch shape is [] (TFP's
+        # `experimental_batch_shape`, slicing and broadcasting rely on this).
+        del dtype
+        return {}
+
+    def copy(self, **override_parameters_kwargs):
+        """A copy of this bijector that shares its weights.
+
+        The constructor arguments (`self.parameters`) include the Keras layer
+        that owns the weights, so TFP's copy (and slicing, which also
+        rebuilds from them) makes the same transformation. Overriding an
+        argument other than `name` or `validate_args` (channels, seed, ...)
+        builds a bijector with new weights, as the new arguments ask.
+        """
+        override = dict(override_parameters_kwargs)
+        if not set(override) <= {"name", "validate_args", "layer"}:
+            override.setdefault("layer", None)
+        return super().copy(**override)
+
     # ------------------------------------------------------------ to implement
     def _encode(self, x):
         raise NotImplementedError
@@ -163,6 +186,13 @@ class FlowBijector(tfb.Bijector):
 
     def _latent_batch_shape(self, x):
         return tf.shape(x)[:-EVENT_NDIMS]
+
+
+def check_layer(layer, layer_type, num_channels, where):
+    """Checks that a layer handed to a bijector's constructor fits it."""
+    if not isinstance(layer, layer_type) or layer.num_channels != num_channels:
+        raise ValueError(f"{where}: layer must be a {layer_type.__name__} of "
+                         f"{num_channels} channels, got {layer!r}.")
 
 
 def _fold_batch(fn, inputs, batch_shape):

@@ -75,7 +75,7 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
     """Channel mixing by an always-invertible matrix (see module docstring)."""
 
     def __init__(self, num_channels, seed=0, dtype=tf.float32,
-                 validate_args=False, name="invertible_conv1x1"):
+                 validate_args=False, name="invertible_conv1x1", layer=None):
         """Creates the bijector.
 
         Args:
@@ -84,10 +84,16 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
+          layer: an existing `InvertibleConv1x1Layer` of `num_channels` to
+            use (and share) instead of a new one; what `copy` passes.
         """
         parameters = dict(locals())
-        layer = InvertibleConv1x1Layer(num_channels, seed=seed, name=name,
-                                       dtype=tf.as_dtype(dtype).name)
+        if layer is None:
+            layer = InvertibleConv1x1Layer(num_channels, seed=seed, name=name,
+                                           dtype=tf.as_dtype(dtype).name)
+        flow_bijector.check_layer(layer, InvertibleConv1x1Layer, num_channels,
+                                  name)
+        parameters["layer"] = layer
         super().__init__(layer=layer, event_shape=(None, None, num_channels),
                          dtype=dtype, validate_args=validate_args,
                          parameters=parameters, name=name)

@@ -53,7 +53,7 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
     def __init__(self, frame_shape, num_levels=3, steps_per_level=8,
                  coupling="affine", coupling_width=512, gated=False, seed=0,
                  dtype=tf.float32, validate_args=False,
-                 name="multi_scale_flow"):
+                 name="multi_scale_flow", layer=None):
         """Creates the flow.
 
         Args:
@@ -68,6 +68,9 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
+          layer: the Keras layer of an existing flow with the same
+            arguments, whose weights this one then uses (and shares); what
+            `copy` passes.
         """
         parameters = dict(locals())
         frame_shape = tuple(int(d) for d in frame_shape)
@@ -90,27 +93,42 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
         seeds = iter(np.random.SeedSequence(seed).generate_state(
             2 * num_levels * steps_per_level) % 2**31)
         self._levels = []
+        members = None
+        if layer is not None:
+            members = list(getattr(layer, "members", ()))
+            if not isinstance(layer, _LayerGroup) or len(members) != (
+                    3 * num_levels * steps_per_level):
+                raise ValueError(
+                    f"{name}: layer must be the layer of a MultiScaleFlow "
+                    f"with {num_levels} levels of {steps_per_level} steps, "
+                    f"got {layer!r}.")
+            members = iter(members)
         channels = frame_shape[-1]
         for level in range(num_levels):
             channels *= 4  # squeeze
             steps = []
             for step in range(steps_per_level):
                 prefix = f"{name}_l{level}_s{step}"
+                shared = ((None,) * 3 if members is None
+                          else (next(members), next(members), next(members)))
                 steps += [
                     actnorm.ActNorm(channels, dtype=dtype,
-                                    name=f"{prefix}_actnorm"),
+                                    name=f"{prefix}_actnorm", layer=shared[0]),
                     invertible_conv1x1.InvertibleConv1x1(
                         channels, seed=int(next(seeds)), dtype=dtype,
-                        name=f"{prefix}_conv1x1"),
+                        name=f"{prefix}_conv1x1", layer=shared[1]),
                     COUPLINGS[coupling](
                         channels, hidden_width=coupling_width, gated=gated,
                         seed=int(next(seeds)), dtype=dtype,
-                        name=f"{prefix}_coupling"),
+                        name=f"{prefix}_coupling", layer=shared[2]),
                 ]
             self._levels.append(steps)
             channels //= 2  # split
-        layer = _LayerGroup([b.layer for steps in self._levels for b in steps],
-                            name=name, dtype=tf.as_dtype(dtype).name)
+        if layer is None:
+            layer = _LayerGroup(
+                [b.layer for steps in self._levels for b in steps],
+                name=name, dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
         super().__init__(
             layer=layer, event_shape=frame_shape, dtype=dtype,
             forward_min_event_ndims=(flow_bijector.EVENT_NDIMS,) * num_levels,

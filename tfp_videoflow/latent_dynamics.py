@@ -35,9 +35,12 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tensorflow_probability.python.internal import parameter_properties
+
 from tfp_videoflow import dequantization
 from tfp_videoflow import priors
 
+tfb = tfp.bijectors
 tfd = tfp.distributions
 
 
@@ -377,6 +380,21 @@ class LatentDynamics(tfd.Distribution):
             reparameterization_type=tfd.FULLY_REPARAMETERIZED,
             validate_args=validate_args, allow_nan_stats=True,
             parameters=parameters, name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        # The batch is that of the context latents (each [*batch, K, h, w,
+        # c]): slicing and `copy` slice them and keep the same network.
+        del dtype, num_classes
+        return dict(context_latents=parameter_properties.ParameterProperties(
+            event_ndims=lambda self: (4,) * self.network.num_levels,
+            default_constraining_bijector_fn=parameter_properties
+            .BIJECTOR_NOT_IMPLEMENTED))
+
+    def _default_event_space_bijector(self):
+        # Latents are unconstrained reals.
+        return tfb.JointMap((tfb.Identity(),) * self._network.num_levels,
+                            validate_args=self.validate_args)
 
     @property
     def network(self):

@@ -29,6 +29,8 @@ batch's numbers and keeps its own rows (see distribute.py), so training on
 several replicas follows training on one device with the same batch.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
@@ -40,6 +42,16 @@ from tfp_videoflow import latent_dynamics
 from tfp_videoflow import precision as precision_lib
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
+
+
+@contextlib.contextmanager
+def _forget_function_on_error(model, attribute):
+    """Drops the model's cached Keras step function if the block raises."""
+    try:
+        yield
+    except BaseException:
+        setattr(model, attribute, None)
+        raise
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -285,6 +297,22 @@ class VideoFlowModel(keras.Model):
         dist = self(values[:, :self.num_context_frames],
                     num_target_frames=num_target, temperature=1.0)
         return dist.bits_per_pixel(values[:, self.num_context_frames:])
+
+    # A call that fails while Keras traces its step function (wrong dtype or
+    # shape of the data, ...) leaves that half-built function cached; the next
+    # valid call would reuse it and fail ("Creating variables on a non-first
+    # call ..."). Dropping it on failure leaves the model as it was.
+    def fit(self, *args, **kwargs):
+        with _forget_function_on_error(self, "train_function"):
+            return super().fit(*args, **kwargs)
+
+    def evaluate(self, *args, **kwargs):
+        with _forget_function_on_error(self, "test_function"):
+            return super().evaluate(*args, **kwargs)
+
+    def predict(self, *args, **kwargs):
+        with _forget_function_on_error(self, "predict_function"):
+            return super().predict(*args, **kwargs)
 
     @staticmethod
     def _videos(data):

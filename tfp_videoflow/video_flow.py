@@ -19,11 +19,13 @@ import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from bijectors import flow_bijector
 from tfp_videoflow import dequantization, latent_dynamics
 
+tfb = tfp.bijectors
 tfd = tfp.distributions
 
 
@@ -73,6 +75,22 @@ class VideoFlow(tfd.TransformedDistribution):
         super().__init__(distribution=base, bijector=flow,
                          validate_args=validate_args, parameters=parameters,
                          name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        # The batch is that of the context frames [*batch, K, H, W, C]: TFP's
+        # slicing (`dist[1:3]`) and `copy` slice it and rebuild the
+        # distribution around the same flow and prior network (the same
+        # weights). The other arguments are settings, not batched tensors.
+        del dtype, num_classes
+        return dict(context=parameter_properties.ParameterProperties(
+            event_ndims=4,
+            default_constraining_bijector_fn=parameter_properties
+            .BIJECTOR_NOT_IMPLEMENTED))
+
+    def _default_event_space_bijector(self):
+        # Frames in bin units are unconstrained reals (the flow's support).
+        return tfb.Identity(validate_args=self.validate_args)
 
     @property
     def flow(self):
