@@ -157,6 +157,10 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
         set from the statistics of its own input. Call it eagerly.
         """
         frames = self._check_frames(frames, "initialize")
+        if frames.shape.rank is not None and 0 in frames.shape[:-3]:
+            # Statistics of no frames are NaN: check before any weight moves.
+            raise ValueError(f"{self.name}.initialize: needs at least one "
+                             f"frame, got frames shaped {frames.shape}.")
         for layer in self.layer._flatten_layers():  # pylint: disable=protected-access
             if isinstance(layer, actnorm.ActNormLayer) and layer.data_init:
                 layer.initialized.assign(False)

@@ -361,8 +361,9 @@ class LatentDynamics(tfd.Distribution):
         # A scalar tensor is allowed (the exported `sample` signature takes
         # the temperature as an input); known values are checked here.
         static = tf.get_static_value(temperature)
-        if static is not None and not float(static) > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}.")
+        if static is not None and not 0 < float(static) < float("inf"):
+            raise ValueError(f"temperature must be finite and > 0, got "
+                             f"{temperature}.")
         if len(context_latents) != network.num_levels:
             raise ValueError(f"expected {network.num_levels} levels of context "
                              f"latents, got {len(context_latents)}.")
