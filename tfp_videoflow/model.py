@@ -270,6 +270,9 @@ class VideoFlowModel(keras.Model):
           videos: uint8 `[B, frames, H, W, C]`.
         """
         videos = self._check_videos(videos, 1, "initialize")
+        if videos.shape[0] == 0:  # Before any draw or weight changes.
+            raise ValueError("initialize: needs at least one video, got "
+                             f"shape {videos.shape}.")
         values = dequantization.dequantize(
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))

@@ -20,6 +20,7 @@ import json
 import os
 import pathlib
 import uuid
+import zipfile
 
 import keras
 
@@ -79,6 +80,40 @@ def atomic_save_model(model, path):
         raise
 
 
+# What `train --resume` reads from run.json.
+_REQUIRED_SETTINGS = ("data", "preset", "batch_size", "learning_rate",
+                      "warmup_steps", "checkpoint_every", "seed",
+                      "jit_compile", "precision", "deterministic")
+
+
+def load_model_file(path):
+    """`keras.models.load_model(path)`; a clear `ValueError` if it fails.
+
+    Keras reports a truncated or damaged .keras file as "File not found";
+    this says what is wrong with the file.
+    """
+    path = pathlib.Path(path)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} cannot be read: not a complete .keras "
+                         "file (truncated, damaged, or another kind of "
+                         "file).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        bad = str(error)
+    if bad is not None:
+        raise ValueError(f"{path} cannot be read: the file is damaged "
+                         f"({bad} is corrupt).")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # pylint: disable=broad-except
+        raise ValueError(f"{path} cannot be read as a VideoFlow model "
+                         f"({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else ''})."
+                         ) from error
+
+
 class RunError(ValueError):
     """The run directory cannot be used as asked."""
 
@@ -96,17 +131,45 @@ class RunDirectory:
     final_model_path = property(lambda self: self.path / "model.keras")
 
     @classmethod
-    def create(cls, path, settings):
-        """Starts a new run in `path`, which must not hold anything yet."""
+    def check_new(cls, path):
+        """Raises `RunError` unless a new run can start in `path`.
+
+        `path` may be missing, an empty directory, or a run that never wrote
+        a checkpoint nor a final model (stopped before its first
+        checkpoint): nothing of it is worth keeping.
+        """
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise RunError(f"{run.path} exists and is not a directory.")
-        if run.path.is_dir() and any(run.path.iterdir()):
+        if run.path.is_dir() and any(run.path.iterdir()) and \
+                not run.never_checkpointed():
             what = ("another run" if run.settings_path.exists()
                     else "other files")
             raise RunError(
                 f"{run.path} already holds {what}; choose a new --out, or "
                 "pass --resume to continue the run there.")
+        return run
+
+    def never_checkpointed(self):
+        """Whether this is a run that stopped before its first checkpoint.
+
+        Only run.json, logs and an empty checkpoints folder (temporary files
+        of an interrupted write aside): nothing else to keep.
+        """
+        if not self.path.is_dir():
+            return False
+        names = {p.name for p in self.path.iterdir()}
+        if not names <= {"run.json", "checkpoints", "logs"} or \
+                "run.json" not in names:
+            return False
+        checkpoints = self.path / "checkpoints"
+        return not checkpoints.exists() or all(
+            p.name.startswith(".") for p in checkpoints.iterdir())
+
+    @classmethod
+    def create(cls, path, settings):
+        """Starts a new run in `path` (see `check_new`)."""
+        run = cls.check_new(path)
         (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
         atomic_write_text(run.settings_path, json.dumps(settings, indent=2))
         return run
@@ -120,7 +183,25 @@ class RunDirectory:
         return run
 
     def settings(self):
-        return json.loads(self.settings_path.read_text(encoding="utf-8"))
+        """The run's settings; `RunError` if run.json is damaged."""
+        try:
+            settings = json.loads(
+                self.settings_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as error:  # JSON, UTF-8, unreadable
+            raise RunError(
+                f"{self.settings_path} is damaged and cannot be read "
+                f"({type(error).__name__}: {error}); this run cannot be "
+                "resumed: start a new one with another --out.") from error
+        missing = [k for k in _REQUIRED_SETTINGS
+                   if not isinstance(settings, dict) or k not in settings]
+        if missing:
+            raise RunError(f"{self.settings_path} is damaged: it lacks "
+                           f"{', '.join(missing)}; this run cannot be "
+                           "resumed: start a new one with another --out.")
+        return settings
+
+    def has_checkpoint(self):
+        return self.checkpoint_path.exists()
 
     def save_checkpoint(self, model):
         atomic_save_model(model, self.checkpoint_path)
@@ -135,7 +216,12 @@ class RunDirectory:
         if not self.checkpoint_path.exists():
             raise RunError(f"{self.path} has no checkpoint to resume from "
                            f"({self.checkpoint_path} is missing).")
-        model = keras.models.load_model(self.checkpoint_path)
+        try:
+            model = load_model_file(self.checkpoint_path)
+        except ValueError as error:
+            raise RunError(
+                f"{error} Delete it to restart the run from step 0 with "
+                "--resume.") from error
         return model, int(model.optimizer.iterations.numpy())
 
     def save_final(self, model):

@@ -1,0 +1,57 @@
+"""TFP conventions of the flow layers: copy and slicing share the weights,
+the batch shape is []."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bijectors import (ActNorm, AdditiveCoupling, AffineCoupling,
+                       InvertibleConv1x1, MultiScaleFlow, Squeeze)
+
+from tests.tfp_videoflow.conftest import perturb_weights
+
+BIJECTORS = {
+    "actnorm": lambda: ActNorm(4),
+    "conv1x1": lambda: InvertibleConv1x1(4, seed=1),
+    "affine": lambda: AffineCoupling(4, hidden_width=8, seed=1),
+    "additive": lambda: AdditiveCoupling(4, hidden_width=8, seed=1),
+    "squeeze": Squeeze,
+    "flow": lambda: MultiScaleFlow((8, 8, 4), num_levels=2,
+                                   steps_per_level=1, coupling_width=8),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIJECTORS))
+def test_copy_and_slicing_share_the_weights(name):
+    bijector = BIJECTORS[name]()
+    # Randomised weights: a rebuilt bijector would differ from this one.
+    perturb_weights(bijector.trainable_variables, seed=2, scale=0.5)
+    frames = tf.random.stateless_normal([2, 8, 8, 4], (0, 1))
+    expected = bijector.inverse(frames)
+    for other in (bijector.copy(), bijector[...],
+                  bijector.copy(validate_args=True), bijector.copy(name="x")):
+        assert [id(v) for v in other.variables] == [
+            id(v) for v in bijector.variables]
+        for a, b in zip(tf.nest.flatten(other.inverse(frames)),
+                        tf.nest.flatten(expected)):
+            np.testing.assert_array_equal(a, b)
+    assert bijector.copy(name="x").name == "x"
+    assert bijector.experimental_batch_shape() == []
+    assert bijector.experimental_batch_shape_tensor().numpy().tolist() == []
+
+
+def test_copy_with_new_arguments_builds_new_weights():
+    bijector = AffineCoupling(4, hidden_width=8, seed=1)
+    other = bijector.copy(seed=5)
+    assert other.layer is not bijector.layer
+    assert not set(map(id, other.variables)) & set(map(id, bijector.variables))
+
+
+def test_a_layer_that_does_not_fit_is_refused():
+    with pytest.raises(ValueError, match="layer must be"):
+        ActNorm(4, layer=ActNorm(6).layer)
+    with pytest.raises(ValueError, match="layer must be"):
+        AffineCoupling(4, hidden_width=8, layer=ActNorm(4).layer)
+    with pytest.raises(ValueError, match="layer must be"):
+        MultiScaleFlow((8, 8, 4), num_levels=2, steps_per_level=2,
+                       layer=BIJECTORS["flow"]().layer)
