@@ -8,6 +8,11 @@
     logs/                    TensorBoard event files
     model.keras              the final model
 
+The directory is created only when training can start (settings, model and
+data checked). A run stopped before its first checkpoint holds only run.json
+(and logs): `train` may start a new run there and `--resume` starts it from
+step 0. A damaged run.json or checkpoint raises `RunError` naming the file.
+
 Every file is written to a temporary name in the same directory and then
 renamed over the old one, so an interruption at any moment leaves either the
 old or the new version, never half a file. Resuming loads the checkpoint

@@ -12,7 +12,11 @@ frames y (dequantized, in bin units) is
 This is a `tfp.distributions.TransformedDistribution`: `log_prob`,
 `sample(n, seed=...)`, `event_shape` (`[T, H, W, C]`), `batch_shape` (that of
 the context) and `trainable_variables` (flow and prior, complete) behave as
-in any TFP distribution.
+in any TFP distribution; so do batch slicing (`dist[1:3]` slices the
+context), `copy()` (both keep the same flow and prior, i.e. the same
+weights) and `experimental_default_event_space_bijector()` (the identity:
+frames are unconstrained reals). `log_prob` and the context refuse float
+values outside the bins, [0, 2**num_bits], unless `check_range=False`.
 """
 
 import math
