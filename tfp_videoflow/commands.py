@@ -400,6 +400,11 @@ def evaluate(args):
                          f"{args.temperature}.")
     if args.seed < 0:
         raise UsageError("--seed must be >= 0.")
+    if args.json is not None:
+        json_path = pathlib.Path(args.json)
+        if json_path.is_dir() or not json_path.parent.is_dir():
+            raise UsageError(f"--json {args.json}: must name a file in an "
+                             "existing folder.")
     model = _load_model(args.model)
     num_frames = model.num_context_frames + model.num_target_frames
     videos = _dataset(args.data, "test", model.frame_shape, num_frames,

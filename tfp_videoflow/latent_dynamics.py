@@ -355,9 +355,10 @@ class LatentDynamics(tfd.Distribution):
           name: distribution name.
         """
         parameters = dict(locals())
-        if int(num_target_frames) < 1:
-            raise ValueError(f"num_target_frames must be >= 1, got "
-                             f"{num_target_frames}.")
+        if isinstance(num_target_frames, bool) or not float(
+                num_target_frames).is_integer() or num_target_frames < 1:
+            raise ValueError(f"num_target_frames must be an integer >= 1, "
+                             f"got {num_target_frames}.")
         # A scalar tensor is allowed (the exported `sample` signature takes
         # the temperature as an input); known values are checked here.
         static = tf.get_static_value(temperature)

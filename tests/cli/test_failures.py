@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+import tfp_videoflow as vf
 from tfp_videoflow import cli
 from tfp_videoflow import training
 
@@ -31,6 +32,7 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("failures")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.save(root / "other.keras")  # a Keras model, not a VideoFlow one
+    vf.VideoFlowModel.from_preset("tiny").save(root / "tiny.keras")
     whole = (root / "other.keras").read_bytes()
     (root / "truncated.keras").write_bytes(whole[:len(whole) // 2])
     for name, run_json, checkpoint in [
@@ -76,22 +78,28 @@ CASES = {
         ["evaluate", "--model", "{root}/other.keras"],
         "holds a Sequential, not a VideoFlow model"),
     "evaluate temperature inf": (
-        ["evaluate", "--model", "{root}/other.keras", "--temperature", "inf"],
+        ["evaluate", "--model", "{root}/tiny.keras", "--temperature", "inf"],
         "--temperature must be finite and > 0"),
     "evaluate temperature nan": (
-        ["evaluate", "--model", "{root}/other.keras", "--temperature", "nan"],
+        ["evaluate", "--model", "{root}/tiny.keras", "--temperature", "nan"],
         "--temperature must be finite and > 0"),
+    "evaluate --json in a missing folder": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--json",
+         "{root}/missing/results.json"], "must name a file in an existing"),
+    "evaluate --json a folder": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--json", "{root}"],
+        "must name a file in an existing"),
     "evaluate seed -1": (
-        ["evaluate", "--model", "{root}/other.keras", "--seed", "-1"],
+        ["evaluate", "--model", "{root}/tiny.keras", "--seed", "-1"],
         "--seed must be >= 0"),
     "sample temperature inf": (
-        ["sample", "--model", "{root}/other.keras", "--temperature", "inf",
+        ["sample", "--model", "{root}/tiny.keras", "--temperature", "inf",
          "--out", "new"], "--temperature must be finite and > 0"),
     "sample temperature nan": (
-        ["sample", "--model", "{root}/other.keras", "--temperature", "nan",
+        ["sample", "--model", "{root}/tiny.keras", "--temperature", "nan",
          "--out", "new"], "--temperature must be finite and > 0"),
     "sample video index -1": (
-        ["sample", "--model", "{root}/other.keras", "--video-index", "-1",
+        ["sample", "--model", "{root}/tiny.keras", "--video-index", "-1",
          "--out", "new"], "--seed and --video-index must be >= 0"),
     "sample truncated model": (
         ["sample", "--model", "{root}/truncated.keras", "--out", "new"],

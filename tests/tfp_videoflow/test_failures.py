@@ -56,7 +56,8 @@ def test_empty_inputs_and_zero_samples(tiny_model, tiny_videos):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(num_frames=0), "num_target_frames must be >= 1, got 0"),
+    (dict(num_frames=0), "num_target_frames must be an integer >= 1, got 0"),
+    (dict(num_frames=2.5), "num_target_frames must be an integer >= 1"),
     (dict(num_samples=-1), "must not be negative"),
     (dict(temperature=float("inf")), "temperature must be finite"),
     (dict(temperature=float("nan")), "temperature must be finite"),
