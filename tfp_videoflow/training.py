@@ -113,10 +113,9 @@ def load_model_file(path):
     try:
         return keras.models.load_model(path)
     except Exception as error:  # pylint: disable=broad-except
+        first_line = (str(error).splitlines() or [""])[0]
         raise ValueError(f"{path} cannot be read as a VideoFlow model "
-                         f"({type(error).__name__}: "
-                         f"{str(error).splitlines()[0] if str(error) else ''})."
-                         ) from error
+                         f"({type(error).__name__}: {first_line}).") from error
 
 
 class RunError(ValueError):
