@@ -112,11 +112,14 @@ class ActNorm(flow_bijector.FlowBijector):
           name: name of the bijector (and of its Keras layer).
           layer: an `ActNormLayer` to use (and share) instead of a new one.
         """
+        # The parameters include the layer, so copies share it.
+        parameters = flow_bijector.arguments_with_layer(
+            ActNorm, ActNormLayer, dict(locals()))
         layer = layer or ActNormLayer(num_channels, data_init=data_init,
                                       name=name, dtype=tf.as_dtype(dtype).name)
-        # The parameters include the layer, so copies share it.
+        parameters["layer"] = layer
         super().__init__(layer, validate_args=validate_args,
-                         parameters=dict(locals()), name=name)
+                         parameters=parameters, name=name)
 
     def initialize(self, x):
         """Sets the weights from the statistics of frames `x` [..., H, W, C]."""

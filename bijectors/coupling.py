@@ -231,9 +231,12 @@ class CouplingBijector(flow_bijector.FlowBijector):
           layer: a coupling layer to use (and share) instead of a new one.
         """
         name = name or self.DEFAULT_NAME
+        # The parameters include the layer, so copies share it.
+        parameters = flow_bijector.arguments_with_layer(
+            type(self), self.LAYER_CLASS, dict(locals()))
         layer = layer or self.LAYER_CLASS(
             num_channels, hidden_width=hidden_width, gated=gated, seed=seed,
             name=name, dtype=tf.as_dtype(dtype).name)
-        # The parameters include the layer, so copies share it.
+        parameters["layer"] = layer
         super().__init__(layer, validate_args=validate_args,
-                         parameters=dict(locals()), name=name)
+                         parameters=parameters, name=name)

@@ -26,6 +26,8 @@ Two deliberate differences from a stock TFP bijector:
   pass instead.
 """
 
+import inspect
+
 import tensorflow as tf
 import tensorflow_probability as tfp
 from tensorflow_probability.python.internal import cache_util
@@ -89,6 +91,19 @@ class FlowBijector(tfb.Bijector):
         # No parameter has a batch shape: one set of weights for all events.
         del dtype
         return {}
+
+    def copy(self, **override_parameters_kwargs):
+        """A copy of this bijector that shares its weights (its layer).
+
+        TFP's copy (and slicing, which also rebuilds from the constructor's
+        arguments) passes the layer on. Overriding an argument other than
+        `name` or `validate_args` (channels, seed, ...) builds a bijector
+        with new weights, as the new arguments ask.
+        """
+        override = dict(override_parameters_kwargs)
+        if set(override) - {"name", "validate_args", "layer"}:
+            override.setdefault("layer", None)
+        return super().copy(**override)
 
     # ------------------------------------------------------------------ weights
     @property
@@ -161,6 +176,46 @@ class FlowBijector(tfb.Bijector):
 
     def _latent_batch_shape(self, x):
         return tf.shape(x)[:-EVENT_NDIMS]
+
+
+def arguments_with_layer(bijector_class, layer_class, arguments):
+    """The constructor arguments of a bijector built around `layer`.
+
+    For the constructors of the subclasses: `arguments` are theirs (with
+    `layer`, which may be None: nothing to check). A given layer must be a
+    `layer_class` whose settings (its Keras config) agree with every
+    argument given other than its default; the arguments are returned with
+    the layer's settings filled in, so that `copy()` rebuilds the same
+    bijector.
+
+    Raises:
+      ValueError: the layer does not fit the arguments.
+    """
+    layer = arguments["layer"]
+    if layer is None:
+        return arguments
+    where = arguments.get("name") or bijector_class.__name__
+    if not isinstance(layer, layer_class):
+        raise ValueError(f"{where}: layer must be a {layer_class.__name__}, "
+                         f"got {layer!r}.")
+    defaults = {name: p.default for name, p in inspect.signature(
+        bijector_class.__init__).parameters.items()}
+    config = layer.get_config()
+    completed = dict(arguments)
+    for key in set(arguments) & set(config) - {"name", "dtype", "trainable"}:
+        given, actual = arguments[key], config[key]
+        if isinstance(actual, list):
+            actual = tuple(actual)
+        if isinstance(given, list):
+            given = tuple(given)
+        if given != defaults.get(key) and given != actual:
+            raise ValueError(
+                f"{where}: layer must be a {layer_class.__name__} with "
+                f"{key}={given!r}; the layer given has {actual!r}.")
+        completed[key] = actual
+    if "dtype" in completed:
+        completed["dtype"] = tf.as_dtype(layer.variable_dtype)
+    return completed
 
 
 def _fold_batch(fn, inputs, batch_shape):

@@ -100,11 +100,14 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
           layer: an `InvertibleConv1x1Layer` to use (and share) instead of a
             new one.
         """
+        # The parameters include the layer, so copies share it.
+        parameters = flow_bijector.arguments_with_layer(
+            InvertibleConv1x1, InvertibleConv1x1Layer, dict(locals()))
         layer = layer or InvertibleConv1x1Layer(
             num_channels, seed=seed, name=name, dtype=tf.as_dtype(dtype).name)
-        # The parameters include the layer, so copies share it.
+        parameters["layer"] = layer
         super().__init__(layer, validate_args=validate_args,
-                         parameters=dict(locals()), name=name)
+                         parameters=parameters, name=name)
 
 
 def _mix_channels(x, matrix):

@@ -230,6 +230,9 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
           layer: a `MultiScaleFlowLayer` to use (and share) instead of
             building one from the other arguments.
         """
+        # The parameters include the layer, so copies share it.
+        parameters = flow_bijector.arguments_with_layer(
+            MultiScaleFlow, MultiScaleFlowLayer, dict(locals()))
         if layer is None:
             if frame_shape is None:
                 raise ValueError(f"{name}: give frame_shape or layer.")
@@ -238,7 +241,7 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
                 steps_per_level=steps_per_level, coupling=coupling,
                 coupling_width=coupling_width, gated=gated, seed=seed,
                 name=name, dtype=tf.as_dtype(dtype).name)
-        parameters = dict(locals())  # With the layer, so copies share it.
+        parameters["layer"] = layer
         super().__init__(
             layer,
             forward_min_event_ndims=(flow_bijector.EVENT_NDIMS,)

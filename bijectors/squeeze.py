@@ -34,9 +34,12 @@ class Squeeze(flow_bijector.FlowBijector):
 
     def __init__(self, validate_args=False, dtype=tf.float32, name="squeeze",
                  layer=None):
+        parameters = flow_bijector.arguments_with_layer(
+            Squeeze, SqueezeLayer, dict(locals()))
         layer = layer or SqueezeLayer(name=name, dtype=tf.as_dtype(dtype).name)
+        parameters["layer"] = layer
         super().__init__(layer, validate_args=validate_args,
-                         parameters=dict(locals()), name=name)
+                         parameters=parameters, name=name)
 
     def _check_frames(self, y, direction):
         y = super()._check_frames(y, direction)

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import math
 import pathlib
 import sys
 import time
@@ -122,13 +123,83 @@ class _Samples(keras.callbacks.Callback):
             tf.summary.image("sampled_futures", image[np.newaxis])
 
 
+class _NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first step whose loss or weights are not finite.
+
+    `failure` then says at which step and what; `last_good_step` is the step
+    of the last checkpoint written (set by `_Checkpoint`).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.failure = None
+        self.last_good_step = None
+
+    def on_train_begin(self, logs=None):
+        if self.last_good_step is None:
+            self.last_good_step = int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        bits = float((logs or {}).get("bits_per_pixel", 0.0))
+        if not math.isfinite(bits):
+            self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
+                      f"(bits per pixel {bits})")
+
+    def weights_finite(self):
+        """Whether every weight is finite; stops training if not."""
+        if all(bool(tf.reduce_all(tf.math.is_finite(w)))
+               for w in self.model.weights
+               if tf.as_dtype(w.dtype).is_floating):
+            return True
+        self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
+                  "(the weights hold NaN or inf)")
+        return False
+
+    def stop(self, failure):
+        if self.failure is None:
+            self.failure = failure
+        self.model.stop_training = True
+
+
 class _Checkpoint(keras.callbacks.Callback):
-    def __init__(self, run):
+    """Saves a checkpoint at the end of every epoch, if the model is finite."""
+
+    def __init__(self, run, guard):
         super().__init__()
         self.run = run
+        self.guard = guard
 
     def on_epoch_end(self, epoch, logs=None):
-        self.run.save_checkpoint(self.model)
+        if self.guard.failure is None and self.guard.weights_finite():
+            self.run.save_checkpoint(self.model)
+            self.guard.last_good_step = int(
+                self.model.optimizer.iterations.numpy())
+
+
+def _new_model(settings):
+    """A new compiled model of the run's settings."""
+    model = VideoFlowModel.from_preset(
+        settings["preset"], seed=settings["seed"],
+        precision=settings["precision"])
+    model.compile(
+        optimizer=training.paper_optimizer(
+            settings["learning_rate"], settings["warmup_steps"]),
+        jit_compile={"on": True, "off": False}.get(
+            settings["jit_compile"], "auto"))
+    return model
+
+
+def _first_batch(videos, source):
+    """The first training batch; a data error there is the user's."""
+    try:
+        return next(iter(videos))
+    except StopIteration as error:
+        raise UsageError(f"--data {source}: holds no videos.") from error
+    except (tf.errors.OpError, ValueError) as error:
+        message = str(error).strip().splitlines()
+        raise UsageError(f"--data {source}: cannot read the first batch "
+                         f"({message[0] if message else type(error).__name__}"
+                         ").") from error
 
 
 def train(args):
@@ -137,6 +208,11 @@ def train(args):
             raise UsageError(f"--{name.replace('_', '-')} must be >= 1.")
     if args.sample_every < 0:
         raise UsageError("--sample-every must be >= 0.")
+    if not 0 < args.learning_rate < math.inf:
+        raise UsageError(f"--learning-rate must be finite and > 0, got "
+                         f"{args.learning_rate}.")
+    if args.warmup_steps < 0 or args.seed < 0:
+        raise UsageError("--warmup-steps and --seed must be >= 0.")
     try:
         # Before any other TensorFlow op (the multi-worker runtime needs it).
         strategy = distribute.strategy(args.distribute)
@@ -156,23 +232,18 @@ def train(args):
             if args.resume:
                 run = training.RunDirectory.open(args.out)
                 settings = run.settings()
-                model, step = run.load_checkpoint()
+                if run.has_checkpoint():
+                    model, step = run.load_checkpoint()
+                else:  # Stopped before its first checkpoint: from step 0.
+                    model, step = _new_model(settings), 0
             else:
                 settings = {k: v for k, v in vars(args).items()
                             if k not in ("resume", "steps", "command",
                                          "verbose", "distribute")}
-                # Only the chief writes; the other workers use its settings.
-                run = (training.RunDirectory.create(args.out, settings)
-                       if chief else training.RunDirectory(args.out))
-                model = VideoFlowModel.from_preset(
-                    settings["preset"], seed=settings["seed"],
-                    precision=settings["precision"])
-                model.compile(
-                    optimizer=training.paper_optimizer(
-                        settings["learning_rate"], settings["warmup_steps"]),
-                    jit_compile={"on": True, "off": False}.get(
-                        settings["jit_compile"], "auto"))
-                step = 0
+                run = training.RunDirectory(args.out)
+                if chief:
+                    training.RunDirectory.check_new(args.out)
+                model, step = _new_model(settings), 0
     except training.RunError as error:
         raise UsageError(str(error)) from error
     if step >= args.steps:
@@ -195,21 +266,33 @@ def train(args):
             tf.data.experimental.AutoShardPolicy.DATA)
         videos = videos.with_options(options)
     if step == 0:
+        first = _first_batch(videos, settings["data"])
         with scope():
-            model.initialize(next(iter(videos)))
+            model.initialize(first)
+    sample_context = None
+    if chief and settings.get("sample_every"):
+        sample_context = _first_batch(_dataset(
+            settings["data"], "test", model.frame_shape,
+            model.num_context_frames, 1, settings["seed"],
+            settings.get("data_dir")), settings["data"]).numpy()
+    if not args.resume and chief:
+        # Only now, with the model and the data ready, does the run
+        # directory appear (a failure before leaves nothing behind). Only
+        # the chief writes; the other workers use its settings.
+        try:
+            run = training.RunDirectory.create(args.out, settings)
+        except training.RunError as error:
+            raise UsageError(str(error)) from error
     every = settings["checkpoint_every"]
-    callbacks = []
+    guard = _NonFiniteGuard()
+    callbacks = [guard]
     if chief:
         writer = tf.summary.create_file_writer(str(run.logs_path))
         callbacks += [_Progress(args.steps, settings["batch_size"] * window,
-                                writer, step), _Checkpoint(run)]
-        if settings.get("sample_every"):
-            context = next(iter(_dataset(
-                settings["data"], "test", model.frame_shape,
-                model.num_context_frames, 1, settings["seed"],
-                settings.get("data_dir")))).numpy()
-            callbacks.append(_Samples(context, settings["sample_every"],
-                                      writer, step))
+                                writer, step), _Checkpoint(run, guard)]
+        if sample_context is not None:
+            callbacks.append(_Samples(sample_context,
+                                      settings["sample_every"], writer, step))
     replicas = strategy.num_replicas_in_sync if strategy else 1
     print(f"training {settings['preset']} on {settings['data']}: "
           f"{model.count_params():,} weights, steps {step}..{args.steps}, "
@@ -224,6 +307,16 @@ def train(args):
         chunk = min(chunk, args.steps - step)
         model.fit(videos.skip(step), steps_per_epoch=chunk, epochs=epochs,
                   shuffle=False, verbose=0, callbacks=callbacks)
+        if guard.failure:
+            kept = (f"the last checkpoint ({run.checkpoint_path}, step "
+                    f"{guard.last_good_step}) is kept, and --resume continues "
+                    "from it" if guard.last_good_step else
+                    "no checkpoint was written yet (--resume starts again "
+                    "from step 0)")
+            raise UsageError(
+                f"training diverged at step {guard.failure}; stopped without "
+                f"saving the non-finite model: {kept}. Try a lower "
+                "--learning-rate or a longer --warmup-steps in a new run.")
         step = int(model.optimizer.iterations.numpy())
     if strategy is not None and replicas > 1:
         print(f"final weights fingerprint {training.fingerprint(model)}")
@@ -247,16 +340,29 @@ def _load_model(path):
     elif not path.exists():
         raise UsageError(f"--model {path}: no such file or directory.")
     try:
-        return keras.models.load_model(path)
-    except Exception as error:  # pylint: disable=broad-except
-        raise UsageError(f"--model {path}: cannot be read as a VideoFlow "
-                         f"model ({type(error).__name__}: {error}).") from error
+        model = training.load_model_file(path)
+    except ValueError as error:
+        raise UsageError(f"--model {error}") from error
+    if not isinstance(model, VideoFlowModel):
+        raise UsageError(f"--model {path}: holds a {type(model).__name__}, "
+                         "not a VideoFlow model.")
+    return model
 
 
 def evaluate(args):
     if args.num_samples < 0 or args.batch_size < 1 or args.max_videos < 1:
         raise UsageError("--num-samples must be >= 0, --batch-size and "
                          "--max-videos >= 1.")
+    if args.temperature is not None and not 0 < args.temperature < math.inf:
+        raise UsageError(f"--temperature must be finite and > 0, got "
+                         f"{args.temperature}.")
+    if args.seed < 0:
+        raise UsageError("--seed must be >= 0.")
+    if args.json is not None:
+        json_path = pathlib.Path(args.json)
+        if json_path.is_dir() or not json_path.parent.is_dir():
+            raise UsageError(f"--json {args.json}: must name a file in an "
+                             "existing folder.")
     model = _load_model(args.model)
     num_frames = model.num_context_frames + model.num_target_frames
     videos = _dataset(args.data, "test", model.frame_shape, num_frames,
@@ -283,8 +389,11 @@ def evaluate(args):
 def sample(args):
     if args.num_samples < 1 or (args.frames is not None and args.frames < 1):
         raise UsageError("--num-samples and --frames must be >= 1.")
-    if not args.temperature > 0:
-        raise UsageError("--temperature must be > 0.")
+    if not 0 < args.temperature < math.inf:
+        raise UsageError(f"--temperature must be finite and > 0, got "
+                         f"{args.temperature}.")
+    if args.seed < 0 or args.video_index < 0:
+        raise UsageError("--seed and --video-index must be >= 0.")
     out = _new_output(args.out)
     model = _load_model(args.model)
     k = model.num_context_frames

@@ -9,12 +9,14 @@ gives bits per pixel at that bit depth, the number the paper reports.
 """
 
 import math
+import numbers
 
 import tensorflow as tf
 
 
 def check_bits(num_bits):
-    if not 1 <= int(num_bits) <= 8:
+    if isinstance(num_bits, bool) or not isinstance(
+            num_bits, numbers.Integral) or not 1 <= int(num_bits) <= 8:
         raise ValueError(f"num_bits must be between 1 and 8, got {num_bits}.")
     return int(num_bits)
 

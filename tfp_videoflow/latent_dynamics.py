@@ -35,9 +35,12 @@ import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tensorflow_probability.python.internal import parameter_properties
+
 from tfp_videoflow import dequantization
 from tfp_videoflow import priors
 
+tfb = tfp.bijectors
 tfd = tfp.distributions
 
 
@@ -353,14 +356,16 @@ class LatentDynamics(tfd.Distribution):
           name: distribution name.
         """
         parameters = dict(locals())
-        if int(num_target_frames) < 1:
-            raise ValueError(f"num_target_frames must be >= 1, got "
-                             f"{num_target_frames}.")
+        if isinstance(num_target_frames, bool) or not float(
+                num_target_frames).is_integer() or num_target_frames < 1:
+            raise ValueError(f"num_target_frames must be an integer >= 1, "
+                             f"got {num_target_frames}.")
         # A scalar tensor is allowed (the exported `sample` signature takes
         # the temperature as an input); known values are checked here.
         static = tf.get_static_value(temperature)
-        if static is not None and not float(static) > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}.")
+        if static is not None and not 0 < float(static) < float("inf"):
+            raise ValueError(f"temperature must be finite and > 0, got "
+                             f"{temperature}.")
         if len(context_latents) != network.num_levels:
             raise ValueError(f"expected {network.num_levels} levels of context "
                              f"latents, got {len(context_latents)}.")
@@ -378,6 +383,21 @@ class LatentDynamics(tfd.Distribution):
             reparameterization_type=tfd.FULLY_REPARAMETERIZED,
             validate_args=validate_args, allow_nan_stats=True,
             parameters=parameters, name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        # The batch is that of the context latents (each [*batch, K, h, w,
+        # c]): slicing and `copy` slice them and keep the same network.
+        del dtype, num_classes
+        return dict(context_latents=parameter_properties.ParameterProperties(
+            event_ndims=lambda self: (4,) * self.network.num_levels,
+            default_constraining_bijector_fn=parameter_properties
+            .BIJECTOR_NOT_IMPLEMENTED))
+
+    def _default_event_space_bijector(self):
+        # Latents are unconstrained reals.
+        return tfb.JointMap((tfb.Identity(),) * self._network.num_levels,
+                            validate_args=self.validate_args)
 
     @property
     def network(self):

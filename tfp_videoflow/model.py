@@ -29,6 +29,9 @@ batch's numbers and keeps its own rows (see distribute.py), so training on
 several replicas follows training on one device with the same batch.
 """
 
+import contextlib
+import numbers
+
 import keras
 import tensorflow as tf
 
@@ -40,6 +43,43 @@ from tfp_videoflow import latent_dynamics
 from tfp_videoflow import precision as precision_lib
 from tfp_videoflow import presets
 from tfp_videoflow import video_flow
+
+
+def _check_settings(seed, train_target_frames, gradient_clip_norm,
+                    coupling_width, prior_width):
+    """Raises `ValueError` naming the first setting that cannot work."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) \
+            or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+    if train_target_frames is not None and not train_target_frames >= 1:
+        raise ValueError(f"train_target_frames must be >= 1 (or None: "
+                         f"num_target_frames), got {train_target_frames}.")
+    if gradient_clip_norm is not None and not (
+            0 < gradient_clip_norm < float("inf")):
+        raise ValueError(f"gradient_clip_norm must be finite and > 0 (or "
+                         f"None: no clipping), got {gradient_clip_norm}.")
+    for name, value in (("coupling_width", coupling_width),
+                        ("prior_width", prior_width)):
+        if not value >= 1:
+            raise ValueError(f"{name} must be >= 1, got {value}.")
+
+
+def _check_not_empty(x, where, what):
+    """Keras does nothing (fit), or fails obscurely, on an empty array."""
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) and shape[0] == 0:
+        raise ValueError(f"{where}: no {what} (got an array shaped "
+                         f"{tuple(shape)}).")
+
+
+@contextlib.contextmanager
+def _forget_function_on_error(model, attribute):
+    """Drops the model's cached Keras step function if the block raises."""
+    try:
+        yield
+    except BaseException:
+        setattr(model, attribute, None)
+        raise
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -94,14 +134,20 @@ class VideoFlowModel(keras.Model):
             raise ValueError(
                 "num_context_frames and num_target_frames must be >= 1, got "
                 f"{num_context_frames} and {num_target_frames}.")
+        _check_settings(seed=seed, train_target_frames=train_target_frames,
+                        gradient_clip_norm=gradient_clip_norm,
+                        coupling_width=coupling_width, prior_width=prior_width)
         self.frame_shape = tuple(int(d) for d in frame_shape)
         self.num_context_frames = int(num_context_frames)
         self.num_target_frames = int(num_target_frames)
-        self.train_target_frames = int(train_target_frames or num_target_frames)
+        self.train_target_frames = int(num_target_frames
+                                       if train_target_frames is None
+                                       else train_target_frames)
         self.num_bits = dequantization.check_bits(num_bits)
-        if not temperature > 0 or num_samples < 1:
-            raise ValueError(f"temperature must be > 0 and num_samples >= 1, "
-                             f"got {temperature} and {num_samples}.")
+        if not 0 < temperature < float("inf") or num_samples < 1:
+            raise ValueError(f"temperature must be finite and > 0 and "
+                             f"num_samples >= 1, got {temperature} and "
+                             f"{num_samples}.")
         self.temperature = float(temperature)
         self.num_samples = int(num_samples)
         self.gradient_clip_norm = gradient_clip_norm
@@ -172,7 +218,8 @@ class VideoFlowModel(keras.Model):
         return cls(**config)
 
     # ------------------------------------------------------------ the model
-    def call(self, context, num_target_frames=None, temperature=None):
+    def call(self, context, num_target_frames=None, temperature=None,
+             check_range=True):
         """The `VideoFlow` distribution of the frames after `context`.
 
         Args:
@@ -180,16 +227,21 @@ class VideoFlowModel(keras.Model):
             centres) or floats already in bin units.
           num_target_frames: T (default: the model's `num_target_frames`).
           temperature: prior temperature (default: the model's).
+          check_range: raise if float context frames, or the frames given
+            to `log_prob`, lie outside the bins [0, 2**num_bits] (see
+            `VideoFlow`); False to score values anywhere (e.g. samples).
 
         Returns:
           A `VideoFlow` distribution over `[T, H, W, C]` frames in bin units.
         """
+        if num_target_frames is None:
+            num_target_frames = self.num_target_frames
         return video_flow.VideoFlow(
             self.flow, self.dynamics, self._context_values(context),
-            num_target_frames or self.num_target_frames,
+            num_target_frames,
             temperature=self.temperature if temperature is None
             else temperature, discrete_history=self.discrete_history,
-            num_bits=self.num_bits)
+            num_bits=self.num_bits, check_range=check_range)
 
     def _context_values(self, context):
         context = tf.convert_to_tensor(context)
@@ -220,6 +272,9 @@ class VideoFlowModel(keras.Model):
           videos: uint8 `[B, frames, H, W, C]`.
         """
         videos = self.check_videos(videos, 1, "initialize")
+        if videos.shape[0] == 0:  # Before any draw or weight changes.
+            raise ValueError("initialize: needs at least one video, got "
+                             f"shape {videos.shape}.")
         values = dequantization.dequantize(
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))
@@ -238,16 +293,38 @@ class VideoFlowModel(keras.Model):
             raise ValueError(f"{where}: expected uint8 videos, got "
                              f"{videos.dtype.name}.")
         shape = videos.shape
-        if shape.rank != 5:
+        if shape.rank is not None and shape.rank != 5:
             raise ValueError(f"{where}: expected videos shaped [B, frames, H, "
                              f"W, C], got shape {shape}.")
-        if shape[2:].is_fully_defined() and tuple(shape[2:]) != self.frame_shape:
+        if shape.rank is not None and any(
+                want != got for want, got in zip(self.frame_shape, shape[2:])
+                if got is not None):
             raise ValueError(f"{where}: expected frames of shape "
                              f"{self.frame_shape}, got {tuple(shape[2:])}.")
-        if shape[1] is not None and shape[1] < min_frames:
+        if shape.rank is not None and shape[1] is not None and \
+                shape[1] < min_frames:
             raise ValueError(
                 f"{where}: videos have {shape[1]} frames, but "
                 f"{min_frames} are needed (context + target frames).")
+        if tf.executing_eagerly() or shape.is_fully_defined():
+            return videos
+        # Keras retraces with relaxed shapes: check the unknown ones when
+        # the step runs.
+        checks = [
+            tf.debugging.assert_rank(
+                videos, 5, message=f"{where}: expected videos shaped [B, "
+                "frames, H, W, C]"),
+            tf.debugging.assert_equal(
+                tf.shape(videos)[2:], tf.constant(self.frame_shape),
+                message=f"{where}: expected frames of shape "
+                f"{self.frame_shape}"),
+            tf.debugging.assert_greater_equal(
+                tf.shape(videos)[1], min_frames,
+                message=f"{where}: videos have fewer than the {min_frames} "
+                "frames needed (context + target frames)")]
+        with tf.control_dependencies(checks):
+            videos = tf.identity(videos)
+        videos.set_shape([None, None, *self.frame_shape])  # checked above
         return videos
 
     def bits_per_pixel(self, videos, seed=None):
@@ -284,9 +361,30 @@ class VideoFlowModel(keras.Model):
         noise = distribute.stateless_uniform_rows(
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
+        # (Dequantized pixels lie in the bins: no range check needed.)
         dist = self(values[:, :self.num_context_frames],
-                    num_target_frames=num_target, temperature=1.0)
+                    num_target_frames=num_target, temperature=1.0,
+                    check_range=False)
         return dist.bits_per_pixel(values[:, self.num_context_frames:])
+
+    # A call that fails while Keras traces its step function (wrong dtype or
+    # shape of the data, ...) leaves that half-built function cached; the next
+    # valid call would reuse it and fail ("Creating variables on a non-first
+    # call ..."). Dropping it on failure leaves the model as it was.
+    def fit(self, x=None, *args, **kwargs):
+        _check_not_empty(x, "fit", "videos")
+        with _forget_function_on_error(self, "train_function"):
+            return super().fit(x, *args, **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        _check_not_empty(x, "evaluate", "videos")
+        with _forget_function_on_error(self, "test_function"):
+            return super().evaluate(x, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        _check_not_empty(x, "predict", "contexts")
+        with _forget_function_on_error(self, "predict_function"):
+            return super().predict(x, *args, **kwargs)
 
     @staticmethod
     def _videos(data):

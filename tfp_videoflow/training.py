@@ -8,17 +8,24 @@
     logs/                    TensorBoard event files
     model.keras              the final model
 
+The directory is created only when training can start (settings, model and
+data checked). A run stopped before its first checkpoint holds only run.json
+(and logs): `train` may start a new run there and `--resume` starts it from
+step 0. A damaged run.json or checkpoint raises `RunError` naming the file.
+
 Every file is written to a temporary name in the same directory and then
-renamed over the old one (files.py), so an interruption at any moment leaves either the
-old or the new version, never half a file. Resuming loads the checkpoint
-(weights, optimizer moments, the model's seed-generator state) and skips the
-data already seen, so an interrupted and resumed run ends where an
+renamed over the old one (files.py), so an interruption at any moment
+leaves either the old or the new version, never half a file. Resuming loads
+the checkpoint (weights, optimizer moments, the model's seed-generator
+state) and skips the data already seen, so an interrupted and resumed run
+ends where an
 uninterrupted one does.
 """
 
 import hashlib
 import json
 import pathlib
+import zipfile
 
 import keras
 import numpy as np
@@ -60,6 +67,39 @@ def fingerprint(model):
     return digest.hexdigest()[:16]
 
 
+# What `train --resume` reads from run.json.
+_REQUIRED_SETTINGS = ("data", "preset", "batch_size", "learning_rate",
+                      "warmup_steps", "checkpoint_every", "seed",
+                      "jit_compile", "precision", "deterministic")
+
+
+def load_model_file(path):
+    """`keras.models.load_model(path)`; a clear `ValueError` if it fails.
+
+    Keras reports a truncated or damaged .keras file as "File not found";
+    this says what is wrong with the file.
+    """
+    path = pathlib.Path(path)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} cannot be read: not a complete .keras "
+                         "file (truncated, damaged, or another kind of "
+                         "file).")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        bad = str(error)
+    if bad is not None:
+        raise ValueError(f"{path} cannot be read: the file is damaged "
+                         f"({bad} is corrupt).")
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:  # pylint: disable=broad-except
+        first_line = (str(error).splitlines() or [""])[0]
+        raise ValueError(f"{path} cannot be read as a VideoFlow model "
+                         f"({type(error).__name__}: {first_line}).") from error
+
+
 class RunError(ValueError):
     """The run directory cannot be used as asked."""
 
@@ -77,19 +117,48 @@ class RunDirectory:
     final_model_path = property(lambda self: self.path / "model.keras")
 
     @classmethod
-    def create(cls, path, settings):
-        """Starts a new run in `path`, which must not hold anything yet."""
+    def check_new(cls, path):
+        """Raises `RunError` unless a new run can start in `path`.
+
+        `path` may be missing, an empty directory, or a run that never wrote
+        a checkpoint nor a final model (stopped before its first
+        checkpoint): nothing of it is worth keeping.
+        """
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise RunError(f"{run.path} exists and is not a directory.")
-        if run.path.is_dir() and any(run.path.iterdir()):
+        if run.path.is_dir() and any(run.path.iterdir()) and \
+                not run.never_checkpointed():
             what = ("another run" if run.settings_path.exists()
                     else "other files")
             raise RunError(
                 f"{run.path} already holds {what}; choose a new --out, or "
                 "pass --resume to continue the run there.")
+        return run
+
+    def never_checkpointed(self):
+        """Whether this is a run that stopped before its first checkpoint.
+
+        Only run.json, logs and an empty checkpoints folder (temporary files
+        of an interrupted write aside): nothing else to keep.
+        """
+        if not self.path.is_dir():
+            return False
+        names = {p.name for p in self.path.iterdir()}
+        if not names <= {"run.json", "checkpoints", "logs"} or \
+                "run.json" not in names:
+            return False
+        checkpoints = self.path / "checkpoints"
+        return not checkpoints.exists() or all(
+            p.name.startswith(".") for p in checkpoints.iterdir())
+
+    @classmethod
+    def create(cls, path, settings):
+        """Starts a new run in `path` (see `check_new`)."""
+        run = cls.check_new(path)
         (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
-        files.atomic_write_text(run.settings_path, json.dumps(settings, indent=2))
+        files.atomic_write_text(run.settings_path,
+                                json.dumps(settings, indent=2))
         return run
 
     @classmethod
@@ -101,7 +170,25 @@ class RunDirectory:
         return run
 
     def settings(self):
-        return json.loads(self.settings_path.read_text(encoding="utf-8"))
+        """The run's settings; `RunError` if run.json is damaged."""
+        try:
+            settings = json.loads(
+                self.settings_path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as error:  # JSON, UTF-8, unreadable
+            raise RunError(
+                f"{self.settings_path} is damaged and cannot be read "
+                f"({type(error).__name__}: {error}); this run cannot be "
+                "resumed: start a new one with another --out.") from error
+        missing = [k for k in _REQUIRED_SETTINGS
+                   if not isinstance(settings, dict) or k not in settings]
+        if missing:
+            raise RunError(f"{self.settings_path} is damaged: it lacks "
+                           f"{', '.join(missing)}; this run cannot be "
+                           "resumed: start a new one with another --out.")
+        return settings
+
+    def has_checkpoint(self):
+        return self.checkpoint_path.exists()
 
     def save_checkpoint(self, model):
         files.atomic_save_model(model, self.checkpoint_path)
@@ -116,7 +203,12 @@ class RunDirectory:
         if not self.checkpoint_path.exists():
             raise RunError(f"{self.path} has no checkpoint to resume from "
                            f"({self.checkpoint_path} is missing).")
-        model = keras.models.load_model(self.checkpoint_path)
+        try:
+            model = load_model_file(self.checkpoint_path)
+        except ValueError as error:
+            raise RunError(
+                f"{error} Delete it to restart the run from step 0 with "
+                "--resume.") from error
         return model, int(model.optimizer.iterations.numpy())
 
     def save_final(self, model):

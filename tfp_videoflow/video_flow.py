@@ -12,18 +12,24 @@ frames y (dequantized, in bin units) is
 This is a `tfp.distributions.TransformedDistribution`: `log_prob`,
 `sample(n, seed=...)`, `event_shape` (`[T, H, W, C]`), `batch_shape` (that of
 the context) and `trainable_variables` (flow and prior, complete) behave as
-in any TFP distribution.
+in any TFP distribution; so do batch slicing (`dist[1:3]` slices the
+context), `copy()` (both keep the same flow and prior, i.e. the same
+weights) and `experimental_default_event_space_bijector()` (the identity:
+frames are unconstrained reals). `log_prob` and the context refuse float
+values outside the bins, [0, 2**num_bits], unless `check_range=False`.
 """
 
 import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
+from tensorflow_probability.python.internal import parameter_properties
 from tensorflow_probability.python.internal import prefer_static as ps
 
 from bijectors import flow_bijector
 from tfp_videoflow import dequantization, latent_dynamics
 
+tfb = tfp.bijectors
 tfd = tfp.distributions
 
 
@@ -32,7 +38,7 @@ class VideoFlow(tfd.TransformedDistribution):
 
     def __init__(self, flow, dynamics_network, context, num_target_frames,
                  temperature=1.0, discrete_history=True, num_bits=8,
-                 validate_args=False, name="VideoFlow"):
+                 check_range=True, validate_args=False, name="VideoFlow"):
         """Creates the distribution.
 
         Args:
@@ -46,6 +52,11 @@ class VideoFlow(tfd.TransformedDistribution):
             and every earlier target (or sampled) frame are placed at the
             centres of their bins before they are encoded as history.
           num_bits: bit depth of the bins.
+          check_range: raise if the context or the frames given to
+            `log_prob` lie outside the bins, [0, 2**num_bits] (pixel
+            values 0..255 given to a 5-bit model, say). The density is
+            defined everywhere, and the flow's samples may leave the range
+            (rarely once trained): pass False to score them too.
           validate_args: as in TFP.
           name: distribution name.
         """
@@ -58,6 +69,9 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"shape {context.shape}.")
         if context.shape[-4] == 0:
             raise ValueError(f"{name}: at least one context frame is needed.")
+        self._check_range = bool(check_range)
+        self._num_bits = dequantization.check_bits(num_bits)
+        context = self._in_range(context, f"{name} context")
         if tuple(dynamics_network.latent_shapes) != tuple(flow.latent_shapes):
             raise ValueError(
                 f"{name}: the dynamics network models latents "
@@ -65,7 +79,14 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"{flow.latent_shapes}.")
         if discrete_history:
             context = dequantization.centre_values(context, num_bits)
-        context_latents, _ = flow.inverse_and_log_det(context)
+        if _is_empty(context):
+            # An empty batch of contexts: nothing to encode (and convolutions
+            # reject empty batches).
+            context_latents = tuple(
+                tf.zeros(tf.concat([tf.shape(context)[:-3], shape], 0),
+                         context.dtype) for shape in flow.latent_shapes)
+        else:
+            context_latents, _ = flow.inverse_and_log_det(context)
         base = latent_dynamics.LatentDynamics(
             dynamics_network, flow, context_latents, num_target_frames,
             temperature=temperature, discrete_history=discrete_history,
@@ -73,6 +94,22 @@ class VideoFlow(tfd.TransformedDistribution):
         super().__init__(distribution=base, bijector=flow,
                          validate_args=validate_args, parameters=parameters,
                          name=name)
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        # The batch is that of the context frames [*batch, K, H, W, C]: TFP's
+        # slicing (`dist[1:3]`) and `copy` slice it and rebuild the
+        # distribution around the same flow and prior network (the same
+        # weights). The other arguments are settings, not batched tensors.
+        del dtype, num_classes
+        return dict(context=parameter_properties.ParameterProperties(
+            event_ndims=4,
+            default_constraining_bijector_fn=parameter_properties
+            .BIJECTOR_NOT_IMPLEMENTED))
+
+    def _default_event_space_bijector(self):
+        # Frames in bin units are unconstrained reals (the flow's support).
+        return tfb.Identity(validate_args=self.validate_args)
 
     @property
     def flow(self):
@@ -103,6 +140,7 @@ class VideoFlow(tfd.TransformedDistribution):
         frames = flow_bijector.check_image(
             frames, self.bijector.frame_shape, self.bijector.flow_dtype,
             f"{self.name}.log_prob")
+        frames = self._in_range(frames, f"{self.name}.log_prob")
         num_frames = (frames.shape[-4] if frames.shape.rank
                       and frames.shape.rank >= 4 else None)
         if num_frames != self.num_target_frames:
@@ -111,6 +149,15 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"target frames [..., T={self.num_target_frames}, H, W, C], "
                 f"got shape {frames.shape}.")
         return frames
+
+    def _in_range(self, values, where):
+        """`values` if they lie in the bins [0, 2**num_bits] (see check_range).
+
+        Raises `ValueError` eagerly, `InvalidArgumentError` in a graph.
+        """
+        if not self._check_range:
+            return values
+        return check_bin_range(values, self._num_bits, where)
 
     def _folded_log_prob(self, frames):
         """Frames `[*sample, *batch, T, H, W, C]` -> `[N, T]` log densities."""
@@ -124,6 +171,11 @@ class VideoFlow(tfd.TransformedDistribution):
 
     def _log_prob(self, y, **kwargs):
         del kwargs
+        if _is_empty(y) or _is_empty(self.distribution.context_latents[0]):
+            # No frames (or no contexts) to score: an empty result.
+            y = self._check_target(y)
+            return tf.zeros(tf.broadcast_dynamic_shape(
+                tf.shape(y)[:-4], self.batch_shape_tensor()), y.dtype)
         # One flow pass gives the latents, their x1 and the log-determinant.
         per_frame = self._folded_log_prob(y)
         return tf.reshape(tf.reduce_sum(per_frame, axis=-1),
@@ -146,6 +198,16 @@ class VideoFlow(tfd.TransformedDistribution):
         sample_shape, n = self._expand_sample_shape_to_vector(
             ps.convert_to_shape_tensor(ps.cast(sample_shape, tf.int32)),
             "sample_shape")
+        static = tf.get_static_value(sample_shape)
+        if static is not None and (static < 0).any():
+            raise ValueError(f"{self.name}.sample: sample shape must not be "
+                             f"negative, got {static.tolist()}.")
+        if (static is not None and not static.all()) or _is_empty(
+                self.distribution.context_latents[0]):
+            # Zero samples (or an empty batch): an empty result.
+            return tf.zeros(tf.concat(
+                [sample_shape, self.batch_shape_tensor(),
+                 self.event_shape_tensor()], 0), self.dtype)
         _, frames = self.distribution.sample_latents_and_frames(
             n, seed=seed() if callable(seed) else seed)
         frames = tf.reshape(frames, tf.concat(
@@ -158,6 +220,34 @@ class VideoFlow(tfd.TransformedDistribution):
         num_values = self.num_target_frames * math.prod(
             self.bijector.frame_shape)
         return dequantization.bits_per_pixel(self.log_prob(frames), num_values)
+
+
+def check_bin_range(values, num_bits, where):
+    """Raises unless every value lies in [0, 2**num_bits] (bin units)."""
+    top = 2.0 ** num_bits
+    hint = (f"expected values in bin units, in [0, {top:g}] for a "
+            f"{num_bits}-bit model (uint8 pixels can be given as uint8)")
+    if tf.executing_eagerly():
+        if tf.size(values) == 0:
+            return values
+        low, high = float(tf.reduce_min(values)), float(tf.reduce_max(values))
+        if low < 0.0 or high > top:
+            raise ValueError(f"{where}: {hint}; got values in "
+                             f"[{low:g}, {high:g}].")
+        return values
+    checks = [tf.debugging.assert_greater_equal(
+                  values, tf.zeros([], values.dtype),
+                  message=f"{where}: {hint}; got values below 0"),
+              tf.debugging.assert_less_equal(
+                  values, tf.constant(top, values.dtype),
+                  message=f"{where}: {hint}; got values above {top:g}")]
+    with tf.control_dependencies(checks):
+        return tf.identity(values)
+
+
+def _is_empty(x):
+    """Whether `x` statically has no elements (a dimension of size 0)."""
+    return x.shape.rank is not None and 0 in x.shape.as_list()
 
 
 def _unique(variables):

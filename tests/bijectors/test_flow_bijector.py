@@ -65,22 +65,3 @@ def test_unknown_sizes_are_checked_when_the_graph_runs():
     with pytest.raises(tf.errors.InvalidArgumentError,
                        match="dimension H should be 8"):
         inverse(tf.zeros([1, 12, 12, 3]))
-
-
-@pytest.mark.parametrize("name", sorted(checks.BIJECTORS))
-def test_copy_shares_the_weights_and_batch_shape_is_scalar(name):
-    make, shape = checks.BIJECTORS[name]
-    bijector = checks.randomize(make(), 0)
-    frames = checks.random_frames(shape, 0)
-    copy = bijector.copy()
-    assert copy.layer is bijector.layer
-    for a, b in zip(tf.nest.flatten(copy.inverse(frames)),
-                    tf.nest.flatten(bijector.inverse(frames))):
-        np.testing.assert_array_equal(a, b)
-    # A copy of a copy still shares them, after an update too.
-    checks.randomize(bijector, 1)
-    for a, b in zip(tf.nest.flatten(copy.copy().inverse(frames)),
-                    tf.nest.flatten(bijector.inverse(frames))):
-        np.testing.assert_array_equal(a, b)
-    assert bijector.experimental_batch_shape() == []
-    assert list(bijector.experimental_batch_shape_tensor()) == []

@@ -16,8 +16,9 @@ def _context(model, batch_shape, seed=0):
 @pytest.mark.parametrize("batch_shape", [(1,), (3,), (2, 2)])
 @pytest.mark.parametrize("num_frames", [1, 3])
 def test_shapes(tiny_model, batch_shape, num_frames):
+    # The untrained model's samples leave the bins: score them anyway.
     dist = tiny_model(_context(tiny_model, batch_shape),
-                      num_target_frames=num_frames)
+                      num_target_frames=num_frames, check_range=False)
     assert dist.batch_shape == batch_shape
     assert dist.event_shape == (num_frames, 8, 8, 3)
     draws = dist.sample(2, seed=1)
@@ -43,7 +44,8 @@ def test_seeded_sampling_is_reproducible(tiny_model):
 
 def test_log_prob_of_a_sample_is_base_log_prob_minus_forward_log_det(
         tiny_model):
-    dist = tiny_model(_context(tiny_model, (2,)), num_target_frames=2)
+    dist = tiny_model(_context(tiny_model, (2,)), num_target_frames=2,
+                      check_range=False)
     latents = dist.distribution.sample(4, seed=3)
     frames = dist.bijector.forward(latents)
     np.testing.assert_array_equal(frames, dist.sample(4, seed=3))
@@ -69,7 +71,8 @@ def test_per_frame_log_prob_sums_to_log_prob(tiny_model, tiny_videos):
 
 def test_temperature_reaches_log_prob_and_sample(tiny_model):
     context = _context(tiny_model, (1,))
-    cold, warm = (tiny_model(context, temperature=t) for t in (0.5, 1.0))
+    cold, warm = (tiny_model(context, temperature=t, check_range=False)
+                  for t in (0.5, 1.0))
     cold_draws, warm_draws = cold.sample(8, seed=2), warm.sample(8, seed=2)
     assert float(tf.math.reduce_std(cold_draws)) < float(
         tf.math.reduce_std(warm_draws))

@@ -55,6 +55,9 @@ def to_rgb_uint8(video, where="video"):
     if video.ndim != 4 or video.shape[-1] not in (1, 3, 4):
         raise ValueError(f"{where}: expected frames [T, H, W] or [T, H, W, C] "
                          f"with C in (1, 3, 4), got shape {video.shape}.")
+    if 0 in video.shape[1:3]:
+        raise ValueError(f"{where}: frames have no pixels (shape "
+                         f"{video.shape}).")
     if video.dtype.kind == "f":
         if not np.all(np.isfinite(video)):
             raise ValueError(f"{where}: holds NaN or inf values.")
@@ -139,8 +142,9 @@ def video_folder(path, frame_shape, num_frames, stride=None, shuffle=False,
     folder = pathlib.Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder.")
-    if len(frame_shape) != 3 or frame_shape[2] != 3:
-        raise ValueError(f"frame_shape must be (H, W, 3), got {frame_shape}.")
+    if len(frame_shape) != 3 or frame_shape[2] != 3 or min(frame_shape) < 1:
+        raise ValueError(f"frame_shape must be (H, W, 3) with H, W >= 1, got "
+                         f"{frame_shape}.")
     if num_frames < 1 or (stride is not None and stride < 1):
         raise ValueError(f"num_frames and stride must be >= 1, got "
                          f"{num_frames} and {stride}.")

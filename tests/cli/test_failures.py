@@ -1,0 +1,167 @@
+"""The command line after a failure: one message, exit 2, nothing written or
+overwritten; run folders stay resumable; training that diverges stops."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import tfp_videoflow as vf
+from tfp_videoflow import cli
+from tfp_videoflow import training
+
+TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "1",
+         "--sample-every", "0"]
+
+SETTINGS = {"data": "stochastic_movement", "data_dir": None, "preset": "tiny",
+            "batch_size": 2, "learning_rate": 1e-3, "warmup_steps": 2,
+            "checkpoint_every": 1, "seed": 0, "jit_compile": "auto",
+            "precision": "float32", "sample_every": 0, "deterministic": False}
+
+
+def _snapshot(root):
+    """Every file under root with its size and modification time."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A damaged run, damaged model files and data no model can use."""
+    root = tmp_path_factory.mktemp("failures")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.save(root / "other.keras")  # a Keras model, not a VideoFlow one
+    vf.VideoFlowModel.from_preset("tiny").save(root / "tiny.keras")
+    whole = (root / "other.keras").read_bytes()
+    (root / "truncated.keras").write_bytes(whole[:len(whole) // 2])
+    for name, run_json, checkpoint in [
+            ("damaged_checkpoint", json.dumps(SETTINGS), True),
+            ("damaged_settings", json.dumps(SETTINGS)[:40], False)]:
+        (root / name / "checkpoints").mkdir(parents=True)
+        (root / name / "run.json").write_text(run_json)
+        if checkpoint:
+            (root / name / "checkpoints" / "latest.keras").write_bytes(
+                whole[:len(whole) // 2])
+    (root / "no_videos").mkdir()
+    (root / "bad_video").mkdir()
+    (root / "bad_video" / "a.npy").write_bytes(b"not an array")
+    return root
+
+
+CASES = {
+    "learning rate nan": (TRAIN + ["--learning-rate", "nan", "--out", "new"],
+                          "--learning-rate must be finite and > 0"),
+    "learning rate inf": (TRAIN + ["--learning-rate", "inf", "--out", "new"],
+                          "--learning-rate must be finite and > 0"),
+    "learning rate 0": (TRAIN + ["--learning-rate", "0", "--out", "new"],
+                        "--learning-rate must be finite and > 0"),
+    "warm-up -1": (TRAIN + ["--warmup-steps", "-1", "--out", "new"],
+                   "--warmup-steps and --seed must be >= 0"),
+    "train seed -1": (TRAIN + ["--seed", "-1", "--out", "new"],
+                      "--warmup-steps and --seed must be >= 0"),
+    "no videos": (TRAIN + ["--data", "{root}/no_videos", "--out", "new"],
+                  "holds no video files"),
+    "unreadable video": (TRAIN + ["--data", "{root}/bad_video", "--out",
+                                  "new"], "could not be read as a video"),
+    "truncated checkpoint": (
+        ["train", "--steps", "2", "--resume", "--out",
+         "{root}/damaged_checkpoint"],
+        "latest.keras cannot be read: not a complete .keras file"),
+    "truncated run.json": (
+        ["train", "--steps", "2", "--resume", "--out",
+         "{root}/damaged_settings"], "run.json is damaged"),
+    "evaluate truncated model": (
+        ["evaluate", "--model", "{root}/truncated.keras"],
+        "truncated.keras cannot be read: not a complete .keras file"),
+    "evaluate another kind of model": (
+        ["evaluate", "--model", "{root}/other.keras"],
+        "holds a Sequential, not a VideoFlow model"),
+    "evaluate temperature inf": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--temperature", "inf"],
+        "--temperature must be finite and > 0"),
+    "evaluate temperature nan": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--temperature", "nan"],
+        "--temperature must be finite and > 0"),
+    "evaluate --json in a missing folder": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--json",
+         "{root}/missing/results.json"], "must name a file in an existing"),
+    "evaluate --json a folder": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--json", "{root}"],
+        "must name a file in an existing"),
+    "evaluate seed -1": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--seed", "-1"],
+        "--seed must be >= 0"),
+    "sample temperature inf": (
+        ["sample", "--model", "{root}/tiny.keras", "--temperature", "inf",
+         "--out", "new"], "--temperature must be finite and > 0"),
+    "sample temperature nan": (
+        ["sample", "--model", "{root}/tiny.keras", "--temperature", "nan",
+         "--out", "new"], "--temperature must be finite and > 0"),
+    "sample video index -1": (
+        ["sample", "--model", "{root}/tiny.keras", "--video-index", "-1",
+         "--out", "new"], "--seed and --video-index must be >= 0"),
+    "sample truncated model": (
+        ["sample", "--model", "{root}/truncated.keras", "--out", "new"],
+        "cannot be read: not a complete .keras file"),
+    "export truncated model": (
+        ["export", "--model", "{root}/truncated.keras", "--out", "new"],
+        "cannot be read: not a complete .keras file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+        case, files, capsys, monkeypatch):
+    argv, message = CASES[case]
+    monkeypatch.chdir(files)
+    before = _snapshot(files)
+    assert cli.main([a.format(root=files) for a in argv]) == 2
+    error = capsys.readouterr().err
+    assert message in error, error
+    assert error.count("\n") == 1, error
+    assert _snapshot(files) == before
+
+
+def test_a_run_stopped_before_its_first_checkpoint_goes_on(tmp_path):
+    # What Ctrl-C (or a crash) before the first checkpoint leaves behind.
+    stopped = tmp_path / "stopped"
+    (stopped / "checkpoints").mkdir(parents=True)
+    (stopped / "logs").mkdir()
+    (stopped / "run.json").write_text(json.dumps(SETTINGS))
+    # `train` may start a new run there (nothing in it is worth keeping) ...
+    assert training.RunDirectory.check_new(stopped).path == stopped
+    (stopped / "model.keras").write_bytes(b"")
+    with pytest.raises(training.RunError, match="already holds another run"):
+        training.RunDirectory.check_new(stopped)
+    (stopped / "model.keras").unlink()
+    # ... and `--resume` starts it from step 0.
+    assert cli.main(["train", "--steps", "1", "--resume", "--out",
+                     str(stopped)]) == 0
+    model = keras.models.load_model(stopped / "checkpoints" / "latest.keras")
+    assert int(model.optimizer.iterations) == 1
+
+
+def test_training_that_diverges_stops_and_keeps_the_last_checkpoint(
+        tmp_path, capsys):
+    # Adam moves every weight by about the learning rate: step 1 is finite,
+    # its update is not survivable.
+    out = tmp_path / "diverges"
+    argv = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "4",
+            "--checkpoint-every", "1", "--learning-rate", "1e30",
+            "--warmup-steps", "0", "--sample-every", "0", "--out", str(out)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert "training diverged at step 2" in error, error
+    assert "step 1) is kept" in error
+    assert not (out / "model.keras").exists()
+    checkpoint = out / "checkpoints" / "latest.keras"
+    model = keras.models.load_model(checkpoint)
+    assert int(model.optimizer.iterations) == 1
+    assert all(np.all(np.isfinite(w.numpy())) for w in model.weights
+               if w.dtype.startswith("float"))
+    # --resume continues from that checkpoint (and diverges again there).
+    assert cli.main(["train", "--steps", "4", "--resume", "--out",
+                     str(out)]) == 2
+    assert "training diverged at step 2" in capsys.readouterr().err
+    assert int(keras.models.load_model(checkpoint).optimizer.iterations) == 1

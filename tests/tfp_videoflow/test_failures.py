@@ -1,0 +1,126 @@
+"""Every failure leaves the model usable and says what is wrong; sizes of
+zero, non-finite settings, values outside the bins; TFP slicing and copy."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_videoflow as vf
+from tests.helpers import TINY, bin_values
+
+
+def _weights(model):
+    return [v.numpy().copy() for v in model.weights]
+
+
+def test_a_failed_call_leaves_the_model_as_it_was(tiny_videos):
+    # (One flow step per level: this test traces the training step twice.)
+    model = vf.VideoFlowModel(**{**TINY, "steps_per_level": 1})
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    with pytest.raises(ValueError, match="uint8"):
+        model.fit(tiny_videos / 255.0, batch_size=3, verbose=0)
+    # The next valid call works.
+    history = model.fit(tiny_videos, batch_size=3, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    before = _weights(model)
+    with pytest.raises(ValueError, match="initialize: needs at least one"):
+        model.initialize(tiny_videos[:0])
+    for a, b in zip(before, _weights(model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Shapes Keras has not seen: checked at run time, then fine again.
+    with pytest.raises(tf.errors.InvalidArgumentError, match="frames needed"):
+        model.fit(tiny_videos[:, :3], batch_size=3, verbose=0)
+    assert np.isfinite(model.fit(tiny_videos, batch_size=3,
+                                 verbose=0).history["loss"][0])
+
+
+def test_empty_inputs_and_zero_samples(tiny_model, tiny_videos):
+    k = tiny_model.num_context_frames
+    dist = tiny_model(tiny_videos[:2, :k])
+    assert dist.sample(0, seed=1).shape == (0, 2, 3, 8, 8, 3)
+    assert dist.log_prob(np.zeros((0, 2, 3, 8, 8, 3), np.float32)).shape == (
+        0, 2)
+    empty = tiny_model(tiny_videos[:0, :k])
+    assert empty.batch_shape == (0,)
+    assert empty.sample(2, seed=1).shape == (2, 0, 3, 8, 8, 3)
+    assert empty.log_prob(np.zeros((0, 3, 8, 8, 3), np.float32)).shape == (0,)
+    assert tiny_model.bits_per_pixel(tiny_videos[:0]).shape == (0,)
+    futures = tiny_model.sample_future(tiny_videos[:2, :k], num_samples=0)
+    assert futures.shape == (0, 2, 3, 8, 8, 3)
+    for data, call in ((tiny_videos[:0], tiny_model.fit),
+                       (tiny_videos[:0], tiny_model.evaluate),
+                       (tiny_videos[:0, :k], tiny_model.predict)):
+        with pytest.raises(ValueError, match="no (videos|contexts)"):
+            call(data, verbose=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(num_frames=0), "num_target_frames must be an integer >= 1, got 0"),
+    (dict(num_frames=2.5), "num_target_frames must be an integer >= 1"),
+    (dict(num_samples=-1), "must not be negative"),
+    (dict(temperature=float("inf")), "temperature must be finite"),
+    (dict(temperature=float("nan")), "temperature must be finite"),
+    (dict(temperature=0.0), "temperature must be finite and > 0"),
+])
+def test_bad_sampling_settings(tiny_model, tiny_videos, kwargs, message):
+    context = tiny_videos[:1, :tiny_model.num_context_frames]
+    with pytest.raises(ValueError, match=message):
+        tiny_model.sample_future(context, **kwargs)
+
+
+@pytest.mark.parametrize("setting, message", [
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(num_bits=5.5), "num_bits must be between 1 and 8"),
+    (dict(num_bits=float("nan")), "num_bits must be between 1 and 8"),
+    (dict(train_target_frames=0), "train_target_frames must be >= 1"),
+    (dict(gradient_clip_norm=float("nan")), "gradient_clip_norm must be"),
+    (dict(gradient_clip_norm=-1.0), "gradient_clip_norm must be"),
+    (dict(temperature=float("inf")), "temperature must be finite"),
+    (dict(coupling_width=0), "coupling_width must be >= 1"),
+])
+def test_bad_model_settings(setting, message):
+    with pytest.raises(ValueError, match=message):
+        vf.VideoFlowModel(**{**TINY, **setting})
+
+
+def test_float_values_outside_the_bins_are_refused(tiny_model, tiny_videos):
+    k = tiny_model.num_context_frames
+    pixels = tiny_videos[:2, :k + 3].astype(np.float32)  # 0..255, 5 bits
+    with pytest.raises(ValueError, match=r"in \[0, 32\] for a 5-bit model"
+                                         r".*; got values in \[0, 255\]"):
+        tiny_model(pixels[:, :k])
+    dist = tiny_model(tiny_videos[:2, :k])
+    with pytest.raises(ValueError, match=r"log_prob: .*\[0, 32\].*255"):
+        dist.log_prob(pixels[:, k:])
+    with pytest.raises(ValueError, match=r"got values in \[-0\.4"):
+        dist.log_prob(bin_values(tiny_videos[:2, k:k + 3], 5, 0) - 0.5)
+    # Inside a graph the same check runs when the graph does.
+    log_prob = tf.function(lambda x: dist.log_prob(x))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="above 32"):
+        log_prob(pixels[:, k:])
+    # The opt-out scores any values (the density is defined everywhere).
+    unchecked = tiny_model(pixels[:, :k] / 8.0, check_range=False)
+    assert np.all(np.isfinite(unchecked.log_prob(pixels[:, k:])))
+
+
+def test_batch_slicing_copy_and_event_space(tiny_model, tiny_videos):
+    k = tiny_model.num_context_frames
+    dist = tiny_model(tiny_videos[:4, :k])
+    target = bin_values(tiny_videos[:4, k:k + 3], 5, seed=0)
+    log_prob = dist.log_prob(target)
+    sliced = dist[1:3]
+    assert sliced.batch_shape == (2,)
+    np.testing.assert_allclose(sliced.log_prob(target[1:3]), log_prob[1:3],
+                               rtol=1e-6)
+    assert dist[2].batch_shape == ()
+    np.testing.assert_allclose(dist[2].log_prob(target[2]), log_prob[2],
+                               rtol=1e-6)
+    copy = dist.copy()
+    assert copy.bijector is dist.bijector
+    np.testing.assert_allclose(copy.log_prob(target), log_prob, rtol=1e-6)
+    assert dist.distribution[1:3].batch_shape == (2,)
+    bijector = dist.experimental_default_event_space_bijector()
+    np.testing.assert_array_equal(bijector.forward(target), target)
+    assert dist.distribution.experimental_default_event_space_bijector() \
+        is not None
