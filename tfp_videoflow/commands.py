@@ -202,17 +202,28 @@ def _first_batch(videos, source):
                          ").") from error
 
 
+def _check_numbers(args, at_least_one=(), non_negative=(), positive=()):
+    """UsageError naming the first numeric flag out of its range.
+
+    `at_least_one` and `non_negative` name integer flags, `positive` float
+    flags (finite and > 0); a flag that is None (not given) is not checked.
+    """
+    rules = ([(n, lambda v: v >= 1, ">= 1") for n in at_least_one]
+             + [(n, lambda v: v >= 0, ">= 0") for n in non_negative]
+             + [(n, lambda v: 0 < v < math.inf, "finite and > 0")
+                for n in positive])
+    for name, ok, wanted in rules:
+        value = getattr(args, name)
+        if value is not None and not ok(value):
+            raise UsageError(f"--{name.replace('_', '-')} must be {wanted}, "
+                             f"got {value}.")
+
+
 def train(args):
-    for name in ("steps", "batch_size", "checkpoint_every"):
-        if getattr(args, name) < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be >= 1.")
-    if args.sample_every < 0:
-        raise UsageError("--sample-every must be >= 0.")
-    if not 0 < args.learning_rate < math.inf:
-        raise UsageError(f"--learning-rate must be finite and > 0, got "
-                         f"{args.learning_rate}.")
-    if args.warmup_steps < 0 or args.seed < 0:
-        raise UsageError("--warmup-steps and --seed must be >= 0.")
+    _check_numbers(
+        args, at_least_one=("steps", "batch_size", "checkpoint_every"),
+        non_negative=("sample_every", "warmup_steps", "seed"),
+        positive=("learning_rate",))
     try:
         # Before any other TensorFlow op (the multi-worker runtime needs it).
         strategy = distribute.strategy(args.distribute)
@@ -350,14 +361,9 @@ def _load_model(path):
 
 
 def evaluate(args):
-    if args.num_samples < 0 or args.batch_size < 1 or args.max_videos < 1:
-        raise UsageError("--num-samples must be >= 0, --batch-size and "
-                         "--max-videos >= 1.")
-    if args.temperature is not None and not 0 < args.temperature < math.inf:
-        raise UsageError(f"--temperature must be finite and > 0, got "
-                         f"{args.temperature}.")
-    if args.seed < 0:
-        raise UsageError("--seed must be >= 0.")
+    _check_numbers(args, at_least_one=("batch_size", "max_videos"),
+                   non_negative=("num_samples", "seed"),
+                   positive=("temperature",))
     if args.json is not None:
         json_path = pathlib.Path(args.json)
         if json_path.is_dir() or not json_path.parent.is_dir():
@@ -387,13 +393,9 @@ def evaluate(args):
 
 # ------------------------------------------------------------------- sample
 def sample(args):
-    if args.num_samples < 1 or (args.frames is not None and args.frames < 1):
-        raise UsageError("--num-samples and --frames must be >= 1.")
-    if not 0 < args.temperature < math.inf:
-        raise UsageError(f"--temperature must be finite and > 0, got "
-                         f"{args.temperature}.")
-    if args.seed < 0 or args.video_index < 0:
-        raise UsageError("--seed and --video-index must be >= 0.")
+    _check_numbers(args, at_least_one=("num_samples", "frames"),
+                   non_negative=("seed", "video_index"),
+                   positive=("temperature",))
     out = _new_output(args.out)
     model = _load_model(args.model)
     k = model.num_context_frames

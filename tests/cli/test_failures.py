@@ -57,9 +57,9 @@ CASES = {
     "learning rate 0": (TRAIN + ["--learning-rate", "0", "--out", "new"],
                         "--learning-rate must be finite and > 0"),
     "warm-up -1": (TRAIN + ["--warmup-steps", "-1", "--out", "new"],
-                   "--warmup-steps and --seed must be >= 0"),
+                   "--warmup-steps must be >= 0"),
     "train seed -1": (TRAIN + ["--seed", "-1", "--out", "new"],
-                      "--warmup-steps and --seed must be >= 0"),
+                      "--seed must be >= 0"),
     "no videos": (TRAIN + ["--data", "{root}/no_videos", "--out", "new"],
                   "holds no video files"),
     "unreadable video": (TRAIN + ["--data", "{root}/bad_video", "--out",
@@ -100,7 +100,7 @@ CASES = {
          "--out", "new"], "--temperature must be finite and > 0"),
     "sample video index -1": (
         ["sample", "--model", "{root}/tiny.keras", "--video-index", "-1",
-         "--out", "new"], "--seed and --video-index must be >= 0"),
+         "--out", "new"], "--video-index must be >= 0"),
     "sample truncated model": (
         ["sample", "--model", "{root}/truncated.keras", "--out", "new"],
         "cannot be read: not a complete .keras file"),
