@@ -43,7 +43,11 @@ class AffineCoupling(coupling.Coupling):
 
     @staticmethod
     def _shift_and_log_scale(h):
-        return h[..., 0::2], tf.math.log_sigmoid(h[..., 1::2] + 2.0)
+        # h[..., 0::2] and h[..., 1::2], as a reshape and an unstack: on CPU
+        # the gradient of a strided slice is a slow scatter.
+        pairs = tf.reshape(h, tf.concat([tf.shape(h)[:-1], [-1, 2]], 0))
+        shift, scale_logit = tf.unstack(pairs, num=2, axis=-1)
+        return shift, tf.math.log_sigmoid(scale_logit + 2.0)
 
     def _transform(self, x2, h):
         shift, log_scale = self._shift_and_log_scale(h)

@@ -55,10 +55,14 @@ class EdgeAwareConv2D(keras.layers.Layer):
 
     def call(self, x):
         kernel = tf.convert_to_tensor(self.conv.kernel)
-        y = tf.nn.conv2d(x, kernel[:, :, :-1], strides=1, padding="SAME")
+        # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
+        kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
+        y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
         pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
-        mask = tf.pad(tf.zeros_like(x[:1, :, :, :1]), pad, constant_values=1)
-        y += tf.nn.conv2d(mask, kernel[:, :, -1:], strides=1, padding="VALID")
+        shape = tf.shape(x)
+        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
+                      pad, constant_values=1)
+        y += tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
         if self.conv.use_bias:
             y += tf.convert_to_tensor(self.conv.bias)
         return y
@@ -170,12 +174,17 @@ class Coupling(flow_bijector.FlowBijector):
         # dtype even when the network computes in 16 bits.
         return tf.cast(self.layer(x1), x1.dtype)
 
+    def _split(self, x):
+        # tf.split, not two slices: on CPU a slice's gradient is a slow
+        # scatter, the gradient of a split is one concatenation.
+        return tf.split(x, [self._num_kept, -1], axis=-1)
+
     def _encode(self, x):
-        x1, x2 = x[..., :self._num_kept], x[..., self._num_kept:]
+        x1, x2 = self._split(x)
         z2, log_det = self._transform(x2, self._network(x1))
         return tf.concat([x1, z2], axis=-1), log_det
 
     def _decode(self, z):
-        z1, z2 = z[..., :self._num_kept], z[..., self._num_kept:]
+        z1, z2 = self._split(z)
         x2, log_det = self._untransform(z2, self._network(z1))
         return tf.concat([z1, x2], axis=-1), log_det
