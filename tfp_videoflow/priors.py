@@ -213,10 +213,12 @@ class _CausalConv3D(keras.layers.Layer):
         for tap in range(taps):
             frames = x if taps == 1 else x[:, tap:tap + num_frames]
             frames = tf.reshape(frames, tf.concat([[-1], shape[2:]], 0))
-            term = tf.nn.conv2d(frames, kernel[tap], strides=1,
-                                padding=[[0, 0]] + self.paddings[2:4]
-                                + [[0, 0]],
-                                dilations=self.conv.dilation_rate[1:])
+            # "SAME" pads (k - 1) * dilation in all, half before (rounded
+            # down): exactly `self.paddings` in space. (tf.nn.convolution:
+            # a dilated one runs as space-to-batch, whose gradient every
+            # device has.)
+            term = tf.nn.convolution(frames, kernel[tap], padding="SAME",
+                                     dilations=self.conv.dilation_rate[1:])
             y = term if y is None else y + term
         if self.conv.use_bias:
             y = tf.nn.bias_add(y, tf.cast(self.conv.bias, dtype))

@@ -1,0 +1,80 @@
+"""The faster computations equal the plain ones they replace (issue 14)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfp_videoflow as vf
+from bijectors import AffineCoupling
+from tfp_videoflow import priors
+from tests.tfp_videoflow.conftest import TINY, moving_squares
+
+
+def _moved_off_init(model, seed):
+    """Every trainable weight nudged, so no zero-initialised layer hides."""
+    rng = np.random.default_rng(seed)
+    for v in model.trainable_variables:
+        v.assign(v + tf.cast(0.05 * rng.standard_normal(v.shape), v.dtype))
+
+
+@pytest.mark.parametrize("discrete_history", [True, False])
+@pytest.mark.parametrize("num_target", [1, 3])
+def test_one_flow_pass_gives_the_distributions_bits(discrete_history,
+                                                    num_target):
+    model = vf.VideoFlowModel(**{**TINY, "num_target_frames": num_target},
+                              discrete_history=discrete_history,
+                              top_components=2)
+    videos = moving_squares(4, 6, 8, seed=1)
+    model.initialize(videos)
+    _moved_off_init(model, 0)
+    k = model.num_context_frames
+    window = videos[:, :k + num_target]
+    seed = (3, 1)
+    values = vf.dequantization.dequantize(
+        window, 5, tf.random.stateless_uniform(window.shape, seed))
+    expected = model(values[:, :k]).bits_per_pixel(values[:, k:])
+    np.testing.assert_allclose(model.bits_per_pixel(videos, seed=seed),
+                               expected, rtol=1e-5)
+    compiled = tf.function(lambda v: model.bits_per_pixel(v, seed=seed))
+    np.testing.assert_allclose(compiled(videos), expected, rtol=1e-5)
+
+
+def test_uninitialised_model_initialises_from_the_context_as_before():
+    model = vf.VideoFlowModel(**TINY)
+    videos = moving_squares(4, 6, 8, seed=2)
+    assert not model._actnorms_initialized()  # pylint: disable=protected-access
+    model.bits_per_pixel(videos, seed=(1, 1))
+    assert model._actnorms_initialized()  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("time_kernel", [1, 2, 3])
+@pytest.mark.parametrize("dilation", [1, 2, 4])
+def test_causal_convolution_equals_the_padded_3d_convolution(time_kernel,
+                                                             dilation):
+    layer = priors._CausalConv3D(  # pylint: disable=protected-access
+        5, 4, (time_kernel, 3, 3), spatial_dilation=dilation,
+        dtype="float64")
+    layer.conv.bias.assign(np.arange(5.0))
+    x = tf.constant(np.random.default_rng(0).standard_normal((2, 3, 8, 8, 4)))
+    variables = [layer.conv.kernel, layer.conv.bias]
+
+    def value_and_gradients(fn):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            loss = tf.reduce_sum(y * y)
+        return [y] + tape.gradient(loss, [x] + variables)
+
+    expected = value_and_gradients(lambda x: layer.conv(tf.pad(
+        x, layer.paddings)))
+    for fn in (layer, tf.function(layer.call)):
+        for got, want in zip(value_and_gradients(fn), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_affine_parameters_are_the_interleaved_halves():
+    h = tf.constant(np.random.default_rng(1).standard_normal((2, 3, 3, 8)))
+    shift, log_scale = AffineCoupling._shift_and_log_scale(h)  # pylint: disable=protected-access
+    np.testing.assert_array_equal(shift, h[..., 0::2])
+    np.testing.assert_allclose(log_scale,
+                               tf.math.log_sigmoid(h[..., 1::2] + 2.0))
