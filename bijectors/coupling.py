@@ -67,6 +67,26 @@ class EdgeAwareConv2D(keras.layers.Layer):
             y += tf.convert_to_tensor(self.conv.bias)
         return y
 
+    def call_scaled(self, x, scale, shift):
+        """`(call(x) + shift) * scale` (per output channel), folded.
+
+        The scale goes into the kernel and everything that does not depend
+        on `x` (mask term, bias, shift) into one `[1, H, W, filters]` map:
+        one convolution and one addition over the batch.
+        """
+        kernel = tf.cast(self.conv.kernel, x.dtype) * scale
+        kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
+        y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
+        pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
+        shape = tf.shape(x)
+        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
+                      pad, constant_values=1)
+        offset = tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
+        offset += shift * scale
+        if self.conv.use_bias:
+            offset += tf.cast(self.conv.bias, x.dtype) * scale
+        return y + offset
+
 
 def network_policy(dtype):
     """The dtype policy of a coupling network in a flow of float `dtype`.
@@ -81,6 +101,18 @@ def network_policy(dtype):
     if default.variable_dtype == dtype and default.compute_dtype != dtype:
         return default
     return dtype
+
+
+def _initialized(norm):
+    """Whether ActNorm layer `norm` holds its data-dependent initialisation.
+
+    Read now (outside any graph being traced): a step traced after the
+    initialisation leaves out the initialisation's condition.
+    """
+    if not norm.data_init:
+        return True
+    with tf.init_scope():
+        return bool(norm.initialized.numpy())
 
 
 class CouplingNetwork(keras.layers.Layer):
@@ -121,8 +153,23 @@ class CouplingNetwork(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        h = tf.nn.relu(self.norm_in(self.conv_in(x)))
-        h = self.norm_hidden(self.conv_hidden(h))
+        if _initialized(self.norm_in) and _initialized(self.norm_hidden):
+            # The same function, with each ActNorm folded into the
+            # convolution before it: (conv(h, K) + b) * s =
+            # conv(h, K * s) + b * s, so no pass over the activations
+            # applies it (nor its gradient).
+            dtype = x.dtype
+            scale_in = tf.exp(tf.cast(self.norm_in.log_scale, dtype))
+            h = tf.nn.relu(self.conv_in.call_scaled(
+                x, scale_in, tf.cast(self.norm_in.bias, dtype)))
+            scale_hidden = tf.exp(tf.cast(self.norm_hidden.log_scale, dtype))
+            kernel = tf.cast(self.conv_hidden.kernel, dtype) * scale_hidden
+            h = tf.nn.bias_add(
+                tf.nn.conv2d(h, kernel, strides=1, padding="VALID"),
+                tf.cast(self.norm_hidden.bias, dtype) * scale_hidden)
+        else:  # (the ActNorms initialise themselves on this call)
+            h = tf.nn.relu(self.norm_in(self.conv_in(x)))
+            h = self.norm_hidden(self.conv_hidden(h))
         if self.gated:
             a, b = tf.split(h, 2, axis=-1)
             h = tf.tanh(a) * tf.sigmoid(b)

@@ -225,6 +225,20 @@ class _CausalConv3D(keras.layers.Layer):
         return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
 
 
+def _pointwise_conv3d(layer, x):
+    """`layer(x)` for a 1x1x1 Conv3D layer, as a 2-D one over folded frames.
+
+    (TensorFlow's 3-D convolution is slow on CPU.)
+    """
+    kernel = tf.cast(layer.kernel, x.dtype)
+    shape = tf.shape(x)
+    y = tf.nn.conv2d(tf.reshape(x, tf.concat([[-1], shape[2:]], 0)),
+                     kernel[0], strides=1, padding="VALID")
+    if layer.use_bias:
+        y = tf.nn.bias_add(y, tf.cast(layer.bias, x.dtype))
+    return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
+
+
 class _ResidualBlock(keras.layers.Layer):
     """LayerNorm -> dilated causal 3-D conv branches -> gated 1x1x1 -> +x.
 
@@ -257,7 +271,7 @@ class _ResidualBlock(keras.layers.Layer):
     def call(self, x):
         y = tf.nn.relu(self.norm(x))
         y = tf.concat([branch(y) for branch in self.branches], axis=-1)
-        a, b = tf.split(self.gate(y), 2, axis=-1)
+        a, b = tf.split(_pointwise_conv3d(self.gate, y), 2, axis=-1)
         return x + tf.tanh(a) * tf.sigmoid(b)
 
 

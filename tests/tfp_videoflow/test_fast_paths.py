@@ -1,5 +1,6 @@
 """The faster computations equal the plain ones they replace (issue 14)."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -78,3 +79,45 @@ def test_affine_parameters_are_the_interleaved_halves():
     np.testing.assert_array_equal(shift, h[..., 0::2])
     np.testing.assert_allclose(log_scale,
                                tf.math.log_sigmoid(h[..., 1::2] + 2.0))
+
+
+def test_pointwise_convolution_equals_the_3d_layer():
+    layer = keras.layers.Conv3D(6, 1, dtype="float64")
+    layer.build((None, None, None, None, 4))
+    layer.bias.assign(np.arange(6.0))
+    x = tf.constant(np.random.default_rng(2).standard_normal((2, 3, 5, 5, 4)))
+    np.testing.assert_allclose(priors._pointwise_conv3d(layer, x),  # pylint: disable=protected-access
+                               layer(x), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("gated", [False, True])
+def test_coupling_network_with_folded_actnorms_is_the_same_function(gated):
+    from bijectors import coupling  # pylint: disable=import-outside-toplevel
+    net = coupling.CouplingNetwork(3, 6, width=8, gated=gated, seed=1,
+                                   dtype="float64")
+    rng = np.random.default_rng(3)
+    x = tf.constant(rng.standard_normal((2, 5, 4, 3)))
+    net(x)  # data-dependent initialisation of both ActNorms
+    for v in net.trainable_variables:
+        v.assign(v + tf.cast(0.3 * rng.standard_normal(v.shape), v.dtype))
+
+    def plain(x):
+        h = tf.nn.relu(net.norm_in(net.conv_in(x)))
+        h = net.norm_hidden(net.conv_hidden(h))
+        if gated:
+            a, b = tf.split(h, 2, axis=-1)
+            h = tf.tanh(a) * tf.sigmoid(b)
+        else:
+            h = tf.nn.relu(h)
+        return net.conv_out(h)
+
+    def value_and_gradients(fn):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            loss = tf.reduce_sum(tf.sin(y))
+        return [y] + tape.gradient(loss, [x] + net.trainable_variables)
+
+    for got, want in zip(value_and_gradients(net),
+                         value_and_gradients(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
