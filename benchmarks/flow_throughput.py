@@ -5,22 +5,29 @@ width, affine coupling, ActNorm initialised from a first batch, and a
 standard-normal prior over their latents; tfb.Glow's exit networks are set
 to the identity so that it splits half the channels per level like ours.
 
-* training: frames/s of one step (negative log-likelihood, gradient of every
-  trainable weight, an SGD update), in a `tf.function`.
-* sampling: frames/s of drawing latents and running latent -> frame.
-* memory: peak resident set size of a process that only builds, trains and
-  samples that one flow (each flow runs in its own child process).
+* training: one step (negative log-likelihood, gradient of every trainable
+  weight, an SGD update), in a `tf.function`.
+* sampling: drawing latents and running latent -> frame.
+* how: for each configuration one child process builds both flows and
+  times them in alternating blocks (ours, Glow; Glow, ours; ...), on one
+  TensorFlow thread by default, so that whatever else the machine does hits
+  both sides of a pair alike. The speed ratio ours / tfb.Glow is the median
+  of the per-pair ratios, with its interquartile range (IQR); a ratio whose
+  IQR is wider than its lead is reported as "no measurable difference"
+  (see timing.py).
+* memory (`--memory`): peak resident set size of a process that only
+  builds, trains and samples that one flow (each flow in its own child).
 
-    python benchmarks/flow_throughput.py                # both configurations
+    python benchmarks/flow_throughput.py --out benchmarks/results/flow_throughput.md
     python benchmarks/flow_throughput.py --quick        # a smoke run
-    python benchmarks/flow_throughput.py --out benchmarks/results/flow.md
-    python benchmarks/flow_throughput.py --normflows-python /tmp/torch/bin/python
+    python benchmarks/flow_throughput.py --memory --normflows-python /tmp/torch/bin/python
 
-With `--normflows-python`, the normflows Glow (PyTorch) runs too, in that
-Python's own environment (see `normflows_glow.py`).
+`--out X.md` also writes the raw per-pair times to `X.json`. With
+`--normflows-python` (and `--memory`), the normflows Glow (PyTorch) runs
+too, alone, in that Python's own environment (see `normflows_glow.py`).
 
-Ratios are ours / tfb.Glow; > 1 means ours is faster (or uses more memory,
-for the memory ratio).
+The flow measured is the `bijectors` package Python imports first: put
+another checkout first on PYTHONPATH to measure it.
 """
 
 import argparse
