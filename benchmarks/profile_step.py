@@ -101,7 +101,7 @@ def _op_events(logdir):
                 seconds = event.duration_ps * 1e-12
                 if name == "ExecutorState::Process":
                     executor += seconds
-                elif ":" in name:
+                elif ":" in name and "::" not in name:  # ops, not runtime
                     op_name, op_type = name.rsplit(":", 1)
                     events.append((op_name, op_type, seconds))
     return events, executor
