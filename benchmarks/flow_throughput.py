@@ -204,8 +204,10 @@ def _run_child(kind, config, args):
 def _table(results, args, seconds):
     info = results["machine"]
     lines = [
-        "Command: `" + " ".join(["python benchmarks/flow_throughput.py",
-                                 *args.argv]) + "`",
+        "Command: `" + " ".join(
+            ([f"PYTHONPATH={os.environ['PYTHONPATH']}"]
+             if os.environ.get("PYTHONPATH") else [])
+            + ["python benchmarks/flow_throughput.py", *args.argv]) + "`",
         f"Machine: {info['cpu']}, nproc {info['nproc']} "
         f"({', '.join(info['cpu_features'])}), no GPU; load average at the "
         f"start {info['load_average'][0]:.2f}; {info['date']}; took "

@@ -274,6 +274,8 @@ def compare(args):
     info = workers["this"].info
     med = lambda xs: float(np.median(xs))  # noqa: E731
     lines = [
+        "Command: `python benchmarks/model_benchmarks.py " + " ".join(
+            sys.argv[1:]) + "`",
         f"Machine: {machine['cpu']}, nproc {machine['nproc']} "
         f"({', '.join(machine['cpu_features'])}); load average at the start "
         f"{machine['load_average'][0]:.2f}; {machine['date']}; "
