@@ -5,22 +5,30 @@ width, affine coupling, ActNorm initialised from a first batch, and a
 standard-normal prior over their latents; tfb.Glow's exit networks are set
 to the identity so that it splits half the channels per level like ours.
 
-* training: frames/s of one step (negative log-likelihood, gradient of every
-  trainable weight, an SGD update), in a `tf.function`.
-* sampling: frames/s of drawing latents and running latent -> frame.
-* memory: peak resident set size of a process that only builds, trains and
-  samples that one flow (each flow runs in its own child process).
+* training: one step (negative log-likelihood, gradient of every trainable
+  weight, an SGD update), in a `tf.function`.
+* sampling: drawing latents and running latent -> frame.
+* how: for each configuration one child process builds both flows and
+  times them in alternating blocks (ours, Glow; Glow, ours; ...), on one
+  TensorFlow thread by default, so that whatever else the machine does hits
+  both sides of a pair alike. The speed ratio ours / tfb.Glow is the median
+  of the per-pair ratios, with its interquartile range (IQR); a ratio whose
+  IQR is wider than its lead is reported as "no measurable difference"
+  (see timing.py).
+* memory (`--memory`): peak resident set size of a process that only
+  builds, trains and samples that one flow (each flow in its own child).
 
-    python benchmarks/flow_throughput.py                # both configurations
+    python benchmarks/flow_throughput.py --out benchmarks/results/flow_throughput.md
     python benchmarks/flow_throughput.py --quick        # a smoke run
-    python benchmarks/flow_throughput.py --out benchmarks/results/flow.md
-    python benchmarks/flow_throughput.py --normflows-python /tmp/torch/bin/python
+    python benchmarks/flow_throughput.py --memory \
+        --normflows-python /tmp/torch/bin/python
 
-With `--normflows-python`, the normflows Glow (PyTorch) runs too, in that
-Python's own environment (see `normflows_glow.py`).
+`--out X.md` also writes the raw per-pair times to `X.json`. With
+`--normflows-python` (and `--memory`), the normflows Glow (PyTorch) runs
+too, alone, in that Python's own environment (see `normflows_glow.py`).
 
-Ratios are ours / tfb.Glow; > 1 means ours is faster (or uses more memory,
-for the memory ratio).
+The flow measured is the `bijectors` package Python imports first: put
+another checkout first on PYTHONPATH to measure it.
 """
 
 import argparse
@@ -30,10 +38,11 @@ import pathlib
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 
-from timing import median_seconds  # benchmarks/timing.py
+import numpy as np
+
+import timing  # benchmarks/timing.py
 
 CONFIGS = {  # name: (frame shape, levels, steps per level, batch)
     "32x32": ((32, 32, 3), 3, 8, 16),
@@ -82,9 +91,11 @@ def _build(kind, frame_shape, levels, steps, width):
     return dist.log_prob, dist.sample, glow.trainable_variables
 
 
-def measure(kind, config, width, repeats):
-    """Runs in a child process: one flow's throughput and peak memory."""
-    import numpy as np  # pylint: disable=import-outside-toplevel
+def make_steps(kind, config, width):
+    """(train step, sampling call, batch) of one flow, traced and warm.
+
+    Each returned callable runs one compiled step and waits for its result.
+    """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     frame_shape, levels, steps, batch = CONFIGS[config]
     log_prob, sample, variables = _build(kind, frame_shape, levels, steps,
@@ -110,8 +121,45 @@ def measure(kind, config, width, repeats):
     for _ in range(2):  # trace and warm up
         train_step()
         draw()
-    train_seconds = median_seconds(lambda: train_step().numpy(), repeats)
-    sample_seconds = median_seconds(lambda: draw().numpy(), repeats)
+    return (lambda: train_step().numpy(), lambda: draw().numpy(), batch,
+            variables)
+
+
+def _set_threads(threads):
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def paired(config, args):
+    """Ours and tfb.Glow in this process, timed in alternating blocks."""
+    _set_threads(args.threads)
+    steps = {kind: make_steps(kind, config, args.width)
+             for kind in ("ours", "glow")}
+    batch = steps["ours"][2]
+    train = timing.paired_times(
+        {kind: s[0] for kind, s in steps.items()}, args.pairs,
+        args.train_calls)
+    sample = timing.paired_times(
+        {kind: s[1] for kind, s in steps.items()}, args.pairs,
+        args.sample_calls)
+    weights = {kind: int(sum(np.prod(v.shape) for v in s[3]))
+               for kind, s in steps.items()}
+    return {
+        "config": config, "batch": batch, "weights": weights,
+        "train_seconds": train, "sample_seconds": sample,
+        # Speed ratio ours / tfb.Glow = Glow's time / ours, per pair.
+        "train_ratio": timing.ratio_summary(train["glow"], train["ours"]),
+        "sample_ratio": timing.ratio_summary(sample["glow"], sample["ours"]),
+    }
+
+
+def measure(kind, config, width, repeats):
+    """Runs in a child process: one flow's throughput and peak memory."""
+    _set_threads(1)
+    train_step, draw, batch, variables = make_steps(kind, config, width)
+    train_seconds = timing.median_seconds(train_step, repeats)
+    sample_seconds = timing.median_seconds(draw, repeats)
     return {
         "kind": kind, "config": config, "batch": batch,
         "weights": int(sum(np.prod(v.shape) for v in variables)),
@@ -123,13 +171,19 @@ def measure(kind, config, width, repeats):
 
 
 def _child(args):
-    result = measure(args.only, args.config, args.width, args.repeats)
+    if args.only == "paired":
+        result = paired(args.config, args)
+    else:
+        result = measure(args.only, args.config, args.width, args.repeats)
     print("RESULT " + json.dumps(result))
 
 
 def _run_child(kind, config, args):
     command = [sys.executable, __file__, "--only", kind, "--config", config,
-               "--width", str(args.width), "--repeats", str(args.repeats)]
+               "--width", str(args.width), "--repeats", str(args.repeats),
+               "--pairs", str(args.pairs), "--train-calls",
+               str(args.train_calls), "--sample-calls",
+               str(args.sample_calls), "--threads", str(args.threads)]
     if kind == "normflows":
         frame_shape, levels, steps, batch = CONFIGS[config]
         command = [args.normflows_python,
@@ -147,43 +201,64 @@ def _run_child(kind, config, args):
     raise RuntimeError(f"{kind} {config} failed:\n{output.stderr[-3000:]}")
 
 
-def _table(rows, args, seconds):
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                pathlib.Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), "unknown CPU")
+def _table(results, args, seconds):
+    info = results["machine"]
     lines = [
-        "Command: `" + " ".join(["python benchmarks/flow_throughput.py",
-                                 *args.argv]) + "`",
-        f"Machine: {os.cpu_count()} cores ({cpu}), no GPU; "
-        f"{time.strftime('%Y-%m-%d')}; took {seconds / 60:.1f} min. "
-        f"Coupling width {args.width}, affine coupling, median of "
-        f"{args.repeats} steps.",
+        "Command: `" + " ".join(
+            ([f"PYTHONPATH={os.environ['PYTHONPATH']}"]
+             if os.environ.get("PYTHONPATH") else [])
+            + ["python benchmarks/flow_throughput.py", *args.argv]) + "`",
+        f"Machine: {info['cpu']}, nproc {info['nproc']} "
+        f"({', '.join(info['cpu_features'])}), no GPU; load average at the "
+        f"start {info['load_average'][0]:.2f}; {info['date']}; took "
+        f"{seconds / 60:.1f} min. Coupling width {args.width}, affine "
+        f"coupling, {args.threads} TensorFlow thread(s). Ours and tfb.Glow "
+        f"alternate in one process: {args.pairs} pairs of blocks of "
+        f"{args.train_calls} training steps and {args.sample_calls} sampling "
+        "calls; ratio = speed ours / tfb.Glow, median over the pairs "
+        "(interquartile range).",
         "",
-        "| config | flow | weights | train frames/s | sample frames/s | "
-        "peak RSS MiB |",
-        "|---|---|---|---|---|---|",
+        "| config | ours train ms/step | tfb.Glow train ms/step | "
+        "**train speed ours / tfb.Glow** | ours sample ms | tfb.Glow sample "
+        "ms | **sample speed ours / tfb.Glow** |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    names = {"ours": "ours (MultiScaleFlow)", "glow": "tfb.Glow",
-             "normflows": "normflows Glow (PyTorch)"}
     for config in args.configs:
-        ours = rows[config]["ours"]
-        for kind, row in rows[config].items():
-            lines.append(
-                f"| {config} L3 K8, batch {row['batch']} | {names[kind]} | "
-                f"{row['weights']:,} | {row['train_frames_per_s']:.1f} | "
-                f"{row['sample_frames_per_s']:.1f} | "
-                f"{row['peak_rss_mib']:.0f} |")
-        for kind, row in rows[config].items():
-            if kind == "ours":
-                continue
-            train = ours["train_frames_per_s"] / row["train_frames_per_s"]
-            draw = ours["sample_frames_per_s"] / row["sample_frames_per_s"]
-            memory = ours["peak_rss_mib"] / row["peak_rss_mib"]
-            lines.append(
-                f"| {config} | **ratio ours / {names[kind]}** | "
-                f"{ours['weights'] / row['weights']:.2f} | **{train:.2f}** | "
-                f"**{draw:.2f}** | {memory:.2f} |")
+        r = results["paired"][config]
+        frame_shape, levels, steps, batch = CONFIGS[config]
+        med = lambda xs: 1e3 * float(np.median(xs))  # noqa: E731
+        lines.append(
+            f"| {config} L{levels} K{steps}, batch {batch} | "
+            f"{med(r['train_seconds']['ours']):.1f} | "
+            f"{med(r['train_seconds']['glow']):.1f} | "
+            f"**{timing.format_ratio(r['train_ratio'])}** | "
+            f"{med(r['sample_seconds']['ours']):.1f} | "
+            f"{med(r['sample_seconds']['glow']):.1f} | "
+            f"**{timing.format_ratio(r['sample_ratio'])}** |")
+    if results.get("single"):
+        lines += [
+            "", "Each flow alone in its own process (peak memory; the "
+            f"speeds are medians of {args.repeats} calls, not paired, so "
+            "only indicative):", "",
+            "| config | flow | weights | train frames/s | sample frames/s | "
+            "peak RSS MiB |", "|---|---|---:|---:|---:|---:|"]
+        names = {"ours": "ours (MultiScaleFlow)", "glow": "tfb.Glow",
+                 "normflows": "normflows Glow (PyTorch)"}
+        for config in args.configs:
+            for kind, row in results["single"][config].items():
+                lines.append(
+                    f"| {config} | {names[kind]} | {row['weights']:,} | "
+                    f"{row['train_frames_per_s']:.1f} | "
+                    f"{row['sample_frames_per_s']:.1f} | "
+                    f"{row['peak_rss_mib']:.0f} |")
     return "\n".join(lines) + "\n"
+
+
+def _write(path, text):
+    # Imported here: the parent process needs no TensorFlow until it writes.
+    from tfp_videoflow import files  # pylint: disable=import-outside-toplevel
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    files.atomic_write_text(path, text)
 
 
 def main(argv=None):
@@ -192,15 +267,28 @@ def main(argv=None):
                         choices=list(CONFIGS))
     parser.add_argument("--width", type=int, default=128,
                         help="coupling width (the paper uses 512)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=15,
+                        help="alternating rounds (A B, B A, ...)")
+    parser.add_argument("--train-calls", type=int, default=3,
+                        help="training steps per block")
+    parser.add_argument("--sample-calls", type=int, default=5,
+                        help="sampling calls per block")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="TensorFlow intra- and inter-op threads")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="calls timed by the one-flow memory runs")
+    parser.add_argument("--memory", action="store_true",
+                        help="also run each flow alone for its peak memory")
     parser.add_argument("--quick", action="store_true",
-                        help="32x32 only, width 16, 2 repeats")
+                        help="32x32 only, width 16, 3 pairs")
     parser.add_argument("--out", default=None,
-                        help="also write the markdown table here")
+                        help="write the markdown table here, and the raw "
+                             "results next to it (.json)")
     parser.add_argument("--normflows-python", default=None,
                         help="Python of an environment with torch and "
-                             "normflows: also measure the normflows Glow")
-    parser.add_argument("--only", choices=["ours", "glow"],
+                             "normflows: also measure the normflows Glow "
+                             "(alone, with --memory)")
+    parser.add_argument("--only", choices=["ours", "glow", "paired"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -208,24 +296,27 @@ def main(argv=None):
     if args.only:
         return _child(args)
     if args.quick:
-        args.configs, args.width, args.repeats = ["32x32"], 16, 2
+        args.configs, args.width, args.pairs = ["32x32"], 16, 3
     start = time.perf_counter()
-    kinds = ["ours", "glow"] + (["normflows"] if args.normflows_python
-                                else [])
-    rows = {config: {kind: _run_child(kind, config, args) for kind in kinds}
+    results = {"machine": timing.machine(), "args": {
+        k: v for k, v in vars(args).items() if k not in ("only", "config")}}
+    results["paired"] = {config: _run_child("paired", config, args)
+                         for config in args.configs}
+    if args.memory:
+        kinds = ["ours", "glow"] + (["normflows"] if args.normflows_python
+                                    else [])
+        results["single"] = {
+            config: {kind: _run_child(kind, config, args) for kind in kinds}
             for config in args.configs}
-    table = _table(rows, args, time.perf_counter() - start)
+    table = _table(results, args, time.perf_counter() - start)
     print(table)
     if args.out:
-        out = pathlib.Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(table)
-        os.replace(tmp, out)
+        _write(args.out, table)
+        _write(pathlib.Path(args.out).with_suffix(".json"),
+               json.dumps(results, indent=1))
     return 0
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    sys.path.append(str(pathlib.Path(__file__).resolve().parents[1]))
     sys.exit(main())

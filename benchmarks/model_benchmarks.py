@@ -3,6 +3,10 @@
     python benchmarks/model_benchmarks.py sampling   # sample vs log_prob cost
     python benchmarks/model_benchmarks.py training   # steps/s and peak memory
     python benchmarks/model_benchmarks.py dynamics   # bpp: conv3d/pointwise/none
+    python benchmarks/model_benchmarks.py compare --baseline TREE
+        # the `small` preset's train steps/s and sampled frames/s: this tree
+        # against another checkout (TREE), in two worker processes that
+        # alternate (A B, B A, ...); median ratio and its IQR over the pairs
 
 Each part prints a markdown table (BENCHMARKS.md holds the results, with the
 command and the machine). Timings are medians over repeats of compiled
@@ -12,6 +16,8 @@ part to a smoke test of the script itself.
 
 import argparse
 import json
+import os
+import pathlib
 import platform
 import resource
 import subprocess
@@ -21,6 +27,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
+import timing  # benchmarks/timing.py
 from timing import median_seconds  # benchmarks/timing.py
 
 
@@ -152,19 +159,181 @@ def dynamics(args):
         print(f"| {kind} | {bits:.3f} | {seconds:.0f} |")
 
 
+def _worker(args):
+    """A server process: builds the `small` preset, then times on request.
+
+    Reads lines "train N" / "sample N" on stdin and answers each with the
+    seconds per call of N training steps (the `fit` step: Keras'
+    `train_function` on a prefetched tf.data iterator) or N sampling calls
+    (`sample_future` of 10 frames for 16 contexts, in a `tf.function`).
+    Whatever `tfp_videoflow` is first on PYTHONPATH is the one measured.
+    """
+    import keras  # pylint: disable=import-outside-toplevel
+    import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    model = vf.VideoFlowModel.from_preset(args.preset)
+    try:
+        from tfp_videoflow import training as training_lib  # pylint: disable=import-outside-toplevel
+        optimizer = training_lib.paper_optimizer()
+    except (ImportError, AttributeError):
+        optimizer = keras.optimizers.Adam(1e-4)
+    model.compile(optimizer=optimizer)
+    batch = 16
+    frames = model.num_context_frames + model.train_target_frames
+    rng = np.random.default_rng(0)
+    videos = rng.integers(0, 256, (batch * 16, frames, *model.frame_shape),
+                          dtype=np.uint8)
+    model.initialize(videos[:batch])
+    model.fit(videos[:batch], batch_size=batch, verbose=0)  # builds, traces
+    iterator = iter(tf.data.Dataset.from_tensor_slices(videos).batch(
+        batch, drop_remainder=True).repeat().prefetch(2))
+    train_function = model.train_function
+    context = tf.constant(videos[:batch, :model.num_context_frames])
+    sample_frames = 10
+
+    @tf.function
+    def sample():
+        return model.sample_future(context, num_samples=1,
+                                   num_frames=sample_frames, seed=[1, 2])
+
+    def train():
+        logs = train_function(iterator)
+        float(logs["loss"])
+
+    for _ in range(3):
+        train()
+        sample().numpy()
+    print(json.dumps({"ready": True, "module": vf.__file__,
+                      "weights": model.count_params(), "batch": batch,
+                      "sample_frames": batch * sample_frames}), flush=True)
+    for line in sys.stdin:
+        what, calls = line.split()
+        fn = train if what == "train" else (lambda: sample().numpy())
+        print(json.dumps({"seconds": timing.block_seconds(fn, int(calls))}),
+              flush=True)
+
+
+class _Worker:
+    """A `_worker` subprocess running the tfp_videoflow of `tree`."""
+
+    def __init__(self, tree, args):
+        env = {**os.environ, "PYTHONPATH": str(tree),
+               "TF_CPP_MIN_LOG_LEVEL": "2"}
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "_worker", "--preset", args.preset,
+             "--threads", str(args.threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.info = self._answer()
+
+    def _answer(self):
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError("benchmark worker died")
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def time(self, what, calls):
+        self.process.stdin.write(f"{what} {calls}\n")
+        self.process.stdin.flush()
+        return self._answer()["seconds"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare(args):
+    """This tree against --baseline TREE: paired, alternating workers."""
+    here = pathlib.Path(__file__).resolve().parents[1]
+    start = time.perf_counter()
+    machine = timing.machine()
+    workers = {"baseline": _Worker(pathlib.Path(args.baseline).resolve(),
+                                   args),
+               "this": _Worker(here, args)}
+    try:
+        results = {"machine": machine, "preset": args.preset,
+                   "baseline": str(args.baseline), "this": str(here),
+                   "workers": {k: w.info for k, w in workers.items()}}
+        for what, calls in (("train", args.train_calls),
+                            ("sample", args.sample_calls)):
+            # Alternating blocks (A B, B A, ...), timed by the workers.
+            times = {name: [] for name in workers}
+            for round_ in range(args.pairs):
+                order = list(workers) if round_ % 2 == 0 \
+                    else list(workers)[::-1]
+                for name in order:
+                    times[name].append(workers[name].time(what, calls))
+            results[what] = {"seconds": times, "ratio": timing.ratio_summary(
+                times["baseline"], times["this"])}
+    finally:
+        for w in workers.values():
+            w.close()
+    results["minutes"] = (time.perf_counter() - start) / 60
+    info = workers["this"].info
+    med = lambda xs: float(np.median(xs))  # noqa: E731
+    lines = [
+        "Command: `python benchmarks/model_benchmarks.py " + " ".join(
+            sys.argv[1:]) + "`",
+        f"Machine: {machine['cpu']}, nproc {machine['nproc']} "
+        f"({', '.join(machine['cpu_features'])}); load average at the start "
+        f"{machine['load_average'][0]:.2f}; {machine['date']}; "
+        f"{args.threads} TensorFlow thread(s) per worker; took "
+        f"{results['minutes']:.1f} min.",
+        f"Preset `{args.preset}`, batch {info['batch']}; sampling: "
+        f"{info['sample_frames']} frames per call (16 contexts x 10 frames). "
+        f"{args.pairs} pairs of blocks of {args.train_calls} training steps / "
+        f"{args.sample_calls} sampling calls, the two trees alternating.",
+        "", "| | baseline | this tree | **speed this / baseline** |",
+        "|---|---:|---:|---:|"]
+    train, sample = results["train"], results["sample"]
+    lines.append(
+        f"| training steps / s | {1 / med(train['seconds']['baseline']):.2f} "
+        f"| {1 / med(train['seconds']['this']):.2f} | "
+        f"**{timing.format_ratio(train['ratio'])}** |")
+    frames = info["sample_frames"]
+    lines.append(
+        f"| sampled frames / s | "
+        f"{frames / med(sample['seconds']['baseline']):.1f} | "
+        f"{frames / med(sample['seconds']['this']):.1f} | "
+        f"**{timing.format_ratio(sample['ratio'])}** |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        pathlib.Path(args.out).write_text(text)
+        pathlib.Path(args.out).with_suffix(".json").write_text(
+            json.dumps(results, indent=1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("part", choices=["sampling", "training", "dynamics",
-                                         "all", "_train_one"])
+                                         "all", "compare", "_train_one",
+                                         "_worker"])
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--quick", action="store_true",
                         help="tiny settings: a smoke test of the script")
+    parser.add_argument("--baseline", help="compare: the other tree")
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--pairs", type=int, default=15)
+    parser.add_argument("--train-calls", type=int, default=10,
+                        help="compare: training steps per block")
+    parser.add_argument("--sample-calls", type=int, default=3,
+                        help="compare: sampling calls per block")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", help="compare: write the table here (and "
+                        "the raw results as .json next to it)")
     args = parser.parse_args()
+    if args.part == "_worker":
+        return _worker(args)
+    if args.part == "compare":
+        return compare(args)
     if args.part == "_train_one":
         preset, batch, steps = args.rest
         print(json.dumps(_train_one(preset, int(batch), int(steps),
                                     args.quick)))
-        return
+        return None
     print(f"machine: {platform.processor() or platform.machine()}, "
           f"{tf.config.threading.get_inter_op_parallelism_threads() or 'default'}"
           f" inter-op threads; TF {tf.__version__}")
@@ -173,7 +342,8 @@ def main():
     for part in parts:
         print(f"\n## {part}\n")
         globals()[part](args)
+    return None
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

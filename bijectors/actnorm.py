@@ -61,6 +61,11 @@ class ActNormLayer(flow_layer.FlowLayer):
             if not bool(self.initialized.numpy()):
                 self.initialize(x)
             return
+        with tf.init_scope():  # the flag's value now, while tracing
+            if bool(self.initialized.numpy()):
+                # A graph traced after the initialisation leaves the
+                # condition out (one op fewer per call, no control edge).
+                return
 
         def init():
             self.initialize(x)

@@ -57,13 +57,37 @@ class EdgeAwareConv2D(keras.layers.Layer):
 
     def call(self, x):
         kernel = tf.convert_to_tensor(self.conv.kernel)
-        y = tf.nn.conv2d(x, kernel[:, :, :-1], strides=1, padding="SAME")
+        # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
+        kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
+        y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
         pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
-        mask = tf.pad(tf.zeros_like(x[:1, :, :, :1]), pad, constant_values=1)
-        y += tf.nn.conv2d(mask, kernel[:, :, -1:], strides=1, padding="VALID")
+        shape = tf.shape(x)
+        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
+                      pad, constant_values=1)
+        y += tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
         if self.conv.use_bias:
             y += tf.convert_to_tensor(self.conv.bias)
         return y
+
+    def call_scaled(self, x, scale, shift):
+        """`(call(x) + shift) * scale` (per output channel), folded.
+
+        The scale goes into the kernel and everything that does not depend
+        on `x` (mask term, bias, shift) into one `[1, H, W, filters]` map:
+        one convolution and one addition over the batch.
+        """
+        kernel = tf.cast(self.conv.kernel, x.dtype) * scale
+        kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
+        y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
+        pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
+        shape = tf.shape(x)
+        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
+                      pad, constant_values=1)
+        offset = tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
+        offset += shift * scale
+        if self.conv.use_bias:
+            offset += tf.cast(self.conv.bias, x.dtype) * scale
+        return y + offset
 
 
 def network_policy(dtype):
@@ -79,6 +103,18 @@ def network_policy(dtype):
     if default.variable_dtype == dtype and default.compute_dtype != dtype:
         return default
     return dtype
+
+
+def _initialized(norm):
+    """Whether ActNorm layer `norm` holds its data-dependent initialisation.
+
+    Read now (outside any graph being traced): a step traced after the
+    initialisation leaves out the initialisation's condition.
+    """
+    if not norm.data_init:
+        return True
+    with tf.init_scope():
+        return bool(norm.initialized.numpy())
 
 
 class CouplingNetwork(keras.layers.Layer):
@@ -119,8 +155,23 @@ class CouplingNetwork(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        h = tf.nn.relu(self.norm_in(self.conv_in(x)))
-        h = self.norm_hidden(self.conv_hidden(h))
+        if _initialized(self.norm_in) and _initialized(self.norm_hidden):
+            # The same function, with each ActNorm folded into the
+            # convolution before it: (conv(h, K) + b) * s =
+            # conv(h, K * s) + b * s, so no pass over the activations
+            # applies it (nor its gradient).
+            dtype = x.dtype
+            scale_in = tf.exp(tf.cast(self.norm_in.log_scale, dtype))
+            h = tf.nn.relu(self.conv_in.call_scaled(
+                x, scale_in, tf.cast(self.norm_in.bias, dtype)))
+            scale_hidden = tf.exp(tf.cast(self.norm_hidden.log_scale, dtype))
+            kernel = tf.cast(self.conv_hidden.kernel, dtype) * scale_hidden
+            h = tf.nn.bias_add(
+                tf.nn.conv2d(h, kernel, strides=1, padding="VALID"),
+                tf.cast(self.norm_hidden.bias, dtype) * scale_hidden)
+        else:  # (the ActNorms initialise themselves on this call)
+            h = tf.nn.relu(self.norm_in(self.conv_in(x)))
+            h = self.norm_hidden(self.conv_hidden(h))
         if self.gated:
             a, b = tf.split(h, 2, axis=-1)
             h = tf.tanh(a) * tf.sigmoid(b)
@@ -185,13 +236,18 @@ class CouplingLayer(flow_layer.FlowLayer):
         # dtype even when the network computes in 16 bits.
         return tf.cast(self.network(x1), x1.dtype)
 
+    def _split(self, x):
+        # tf.split, not two slices: on CPU a slice's gradient is a slow
+        # scatter, the gradient of a split is one concatenation.
+        return tf.split(x, [self.num_kept, -1], axis=-1)
+
     def encode(self, x):
-        x1, x2 = x[..., :self.num_kept], x[..., self.num_kept:]
+        x1, x2 = self._split(x)
         z2, log_det = self.transform(x2, self._conditioning(x1))
         return tf.concat([x1, z2], axis=-1), log_det
 
     def decode(self, z):
-        z1, z2 = z[..., :self.num_kept], z[..., self.num_kept:]
+        z1, z2 = self._split(z)
         x2, log_det = self.untransform(z2, self._conditioning(z1))
         return tf.concat([z1, x2], axis=-1), log_det
 

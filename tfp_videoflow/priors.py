@@ -176,7 +176,7 @@ class PointwisePrior(IndependentPrior):
             tf.cast(self.raw_log_scale, history.dtype), tf.shape(mean))
 
 
-class _CausalConv3D(keras.layers.Layer):
+class CausalConv3D(keras.layers.Layer):
     """3-D conv, causal in time (sees frames <= t), 'same' size in space."""
 
     def __init__(self, filters, in_channels, kernel_size=(2, 3, 3),
@@ -197,7 +197,46 @@ class _CausalConv3D(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        return self.conv(tf.pad(x, self.paddings))
+        # The same convolution as `self.conv(tf.pad(x, self.paddings))`,
+        # computed as one 2-D convolution per time tap over the frames
+        # folded into the batch: on CPU TensorFlow's 3-D convolution (and
+        # above all its dilated form) is several times slower.
+        dtype = self.compute_dtype
+        kernel = tf.cast(self.conv.kernel, dtype)
+        x = tf.cast(x, dtype)
+        taps = kernel.shape[0]
+        shape = tf.shape(x)
+        num_frames = shape[1]
+        if taps > 1:
+            x = tf.pad(x, [[0, 0], [taps - 1, 0], [0, 0], [0, 0], [0, 0]])
+        y = None
+        for tap in range(taps):
+            frames = x if taps == 1 else x[:, tap:tap + num_frames]
+            frames = tf.reshape(frames, tf.concat([[-1], shape[2:]], 0))
+            # "SAME" pads (k - 1) * dilation in all, half before (rounded
+            # down): exactly `self.paddings` in space. (tf.nn.convolution:
+            # a dilated one runs as space-to-batch, whose gradient every
+            # device has.)
+            term = tf.nn.convolution(frames, kernel[tap], padding="SAME",
+                                     dilations=self.conv.dilation_rate[1:])
+            y = term if y is None else y + term
+        if self.conv.use_bias:
+            y = tf.nn.bias_add(y, tf.cast(self.conv.bias, dtype))
+        return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
+
+
+def pointwise_conv3d(layer, x):
+    """`layer(x)` for a 1x1x1 Conv3D layer, as a 2-D one over folded frames.
+
+    (TensorFlow's 3-D convolution is slow on CPU.)
+    """
+    kernel = tf.cast(layer.kernel, x.dtype)
+    shape = tf.shape(x)
+    y = tf.nn.conv2d(tf.reshape(x, tf.concat([[-1], shape[2:]], 0)),
+                     kernel[0], strides=1, padding="VALID")
+    if layer.use_bias:
+        y = tf.nn.bias_add(y, tf.cast(layer.bias, x.dtype))
+    return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
 
 
 class _ResidualBlock(keras.layers.Layer):
@@ -217,7 +256,7 @@ class _ResidualBlock(keras.layers.Layer):
             branch_width = -(-width // len(dilations))  # ceil
             glorot = keras.initializers.GlorotUniform
             self.branches = [
-                _CausalConv3D(branch_width, width, (time_kernel, 3, 3),
+                CausalConv3D(branch_width, width, (time_kernel, 3, 3),
                               spatial_dilation=d,
                               kernel_initializer=glorot(seed=seed + i),
                               dtype=dtype, name=f"branch_d{d}")
@@ -232,7 +271,7 @@ class _ResidualBlock(keras.layers.Layer):
     def call(self, x):
         y = tf.nn.relu(self.norm(x))
         y = tf.concat([branch(y) for branch in self.branches], axis=-1)
-        a, b = tf.split(self.gate(y), 2, axis=-1)
+        a, b = tf.split(pointwise_conv3d(self.gate, y), 2, axis=-1)
         return x + tf.tanh(a) * tf.sigmoid(b)
 
 
@@ -270,7 +309,7 @@ class Conv3DPrior(LevelPrior):
         in_channels = channels + 1 + (channels if conditioned else 0)
         m = self.num_components
         with keras.name_scope(self.name, caller=self):
-            self.conv_in = _CausalConv3D(
+            self.conv_in = CausalConv3D(
                 self.width, in_channels, (time_kernel, 3, 3),
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
                 dtype=dtype, name="conv_in")
