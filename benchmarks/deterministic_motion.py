@@ -30,8 +30,7 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
-    diagnostics, evaluation, files, motion, training)
+from tfp_videoflow import diagnostics, evaluation, files, motion, training  # noqa: E402  pylint: disable=wrong-import-position
 
 MODEL = dict(frame_shape=(16, 16, 3), num_context_frames=2,
              num_target_frames=2, train_target_frames=1, num_levels=2,

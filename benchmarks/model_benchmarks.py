@@ -88,6 +88,7 @@ def sampling(args):
 def _train_one(preset, batch, steps, quick):
     """Run in a subprocess: steps/s and peak RSS of one preset."""
     import keras  # pylint: disable=import-outside-toplevel
+
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     overrides = {}
     if quick:
@@ -132,6 +133,7 @@ def training(args):
 def dynamics(args):
     """Test bits per pixel after the same short training, per dynamics."""
     import keras  # pylint: disable=import-outside-toplevel
+
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     size, frames = 16, 4
     train = _moving_square_videos(64 if args.quick else 512, frames, size, 0)
@@ -169,6 +171,7 @@ def _worker(args):
     Whatever `tfp_videoflow` is first on PYTHONPATH is the one measured.
     """
     import keras  # pylint: disable=import-outside-toplevel
+
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)

@@ -145,6 +145,7 @@ def _time(fn, calls):
 def small_model(args):
     """(train step fn, sampling fn) of the `small` preset, built and warm."""
     import keras  # pylint: disable=import-outside-toplevel
+
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     model = vf.VideoFlowModel.from_preset("small")
     instrument(model.flow)
@@ -174,6 +175,7 @@ def flow_benchmark(args, config):
     """(train step fn, sampling fn) of section 1's flow (ours)."""
     sys.path.insert(0, str(pathlib.Path(__file__).parent))
     import flow_throughput  # pylint: disable=import-outside-toplevel
+
     from bijectors import MultiScaleFlow  # pylint: disable=import-outside-toplevel
     original = MultiScaleFlow.__init__
 

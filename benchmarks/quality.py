@@ -41,8 +41,7 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
-    diagnostics, evaluation, files, motion, training)
+from tfp_videoflow import diagnostics, evaluation, files, motion, training  # noqa: E402  pylint: disable=wrong-import-position
 
 DYNAMICS = ("conv3d", "pointwise", "none")
 STEPS_PER_EPOCH = 50

@@ -43,6 +43,7 @@ def _trainer(name, videos, batch, strategy=None, jit=False,
              precision="float32"):
     """A function running `steps` training steps of a fresh small model."""
     import keras  # pylint: disable=import-outside-toplevel
+
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     scope = strategy.scope() if strategy else _NullScope()
     with scope:

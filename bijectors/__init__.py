@@ -15,8 +15,7 @@ from bijectors.affine_coupling import AffineCoupling, AffineCouplingLayer
 from bijectors.coupling import CouplingLayer, CouplingNetwork
 from bijectors.flow_bijector import FlowBijector
 from bijectors.flow_layer import FlowLayer
-from bijectors.invertible_conv1x1 import (InvertibleConv1x1,
-                                          InvertibleConv1x1Layer)
+from bijectors.invertible_conv1x1 import InvertibleConv1x1, InvertibleConv1x1Layer
 from bijectors.multiscale_flow import MultiScaleFlow, MultiScaleFlowLayer
 from bijectors.squeeze import Squeeze, SqueezeLayer
 

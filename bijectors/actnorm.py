@@ -18,8 +18,7 @@ re-initialise when it is loaded.
 import keras
 import tensorflow as tf
 
-from bijectors import flow_bijector
-from bijectors import flow_layer
+from bijectors import flow_bijector, flow_layer
 
 _EPSILON = 1e-6
 

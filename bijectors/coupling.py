@@ -24,9 +24,7 @@ image, so the network can tell the image edge from a dark pixel.
 import keras
 import tensorflow as tf
 
-from bijectors import actnorm
-from bijectors import flow_bijector
-from bijectors import flow_layer
+from bijectors import actnorm, flow_bijector, flow_layer
 
 
 class EdgeAwareConv2D(keras.layers.Layer):

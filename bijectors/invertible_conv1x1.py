@@ -23,8 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from bijectors import flow_bijector
-from bijectors import flow_layer
+from bijectors import flow_bijector, flow_layer
 
 
 class InvertibleConv1x1Layer(flow_layer.FlowLayer):

@@ -27,13 +27,15 @@ TFP bijector.
 import numpy as np
 import tensorflow as tf
 
-from bijectors import actnorm
-from bijectors import additive_coupling
-from bijectors import affine_coupling
-from bijectors import flow_bijector
-from bijectors import flow_layer
-from bijectors import invertible_conv1x1
-from bijectors import squeeze
+from bijectors import (
+    actnorm,
+    additive_coupling,
+    affine_coupling,
+    flow_bijector,
+    flow_layer,
+    invertible_conv1x1,
+    squeeze,
+)
 
 COUPLINGS = {
     "affine": affine_coupling.AffineCouplingLayer,

@@ -7,8 +7,7 @@ moves them back. It only permutes values, so log|det| = 0 both ways.
 
 import tensorflow as tf
 
-from bijectors import flow_bijector
-from bijectors import flow_layer
+from bijectors import flow_bijector, flow_layer
 
 FACTOR = 2  # Each squeeze halves H and W and multiplies C by FACTOR**2.
 

@@ -9,15 +9,18 @@ See README.md and the module docstrings.
 """
 
 from bijectors import _keras_backend  # noqa: F401  (selects Keras' TF backend)
-from tfp_videoflow import data
-from tfp_videoflow import dequantization
-from tfp_videoflow import files
-from tfp_videoflow import diagnostics
-from tfp_videoflow import presets
-from tfp_videoflow import priors
+
 # Imported so that models compiled with its optimiser schedule load after a
 # plain `import tfp_videoflow` (Keras looks the class up by registered name).
-from tfp_videoflow import training
+from tfp_videoflow import (
+    data,
+    dequantization,
+    diagnostics,
+    files,
+    presets,
+    priors,
+    training,
+)
 from tfp_videoflow.latent_dynamics import LatentDynamics, LatentDynamicsNetwork
 from tfp_videoflow.model import VideoFlowModel
 from tfp_videoflow.pretrained import available_pretrained, pretrained

@@ -11,15 +11,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import data
-from tfp_videoflow import distribute
-from tfp_videoflow import evaluation
+from tfp_videoflow import data, distribute, evaluation, files, training, visualization
 from tfp_videoflow import export as export_lib
-from tfp_videoflow import files
-from tfp_videoflow import training
-from tfp_videoflow import visualization
 from tfp_videoflow.errors import UsageError
 from tfp_videoflow.model import VideoFlowModel
+
 
 # --------------------------------------------------------------------- data
 def _dataset(source, split, frame_shape, num_frames, batch_size, seed,

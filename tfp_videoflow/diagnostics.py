@@ -23,8 +23,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import dequantization
-from tfp_videoflow import latent_dynamics
+from tfp_videoflow import dequantization, latent_dynamics
 
 
 def dequantized(model, videos, seed):

@@ -27,7 +27,6 @@ import os
 
 import tensorflow as tf
 
-
 STRATEGIES = ("none", "mirrored", "multi-worker")
 
 

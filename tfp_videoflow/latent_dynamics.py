@@ -34,11 +34,9 @@ generating T frames costs T prior steps and T flow decodes (and, with
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
-
 from tensorflow_probability.python.internal import parameter_properties
 
-from tfp_videoflow import dequantization
-from tfp_videoflow import priors
+from tfp_videoflow import dequantization, priors
 
 tfb = tfp.bijectors
 tfd = tfp.distributions

@@ -37,13 +37,15 @@ import keras
 import tensorflow as tf
 
 from bijectors import multiscale_flow
-from tfp_videoflow import dequantization
-from tfp_videoflow import distribute
-from tfp_videoflow import export
-from tfp_videoflow import latent_dynamics
+from tfp_videoflow import (
+    dequantization,
+    distribute,
+    export,
+    latent_dynamics,
+    presets,
+    video_flow,
+)
 from tfp_videoflow import precision as precision_lib
-from tfp_videoflow import presets
-from tfp_videoflow import video_flow
 
 
 def _check_settings(seed, train_target_frames, gradient_clip_norm,

@@ -16,8 +16,13 @@ import tensorflow as tf
 
 from tfp_videoflow import dequantization
 from tfp_videoflow.data.stochastic_movement import (
-    CANVAS_UNITS, DIRECTIONS, centre_at, render_frame, render_video,
-    video_params)
+    CANVAS_UNITS,
+    DIRECTIONS,
+    centre_at,
+    render_frame,
+    render_video,
+    video_params,
+)
 from tfp_videoflow.evaluation import MeanAndError
 
 # A pixel whose brightest channel exceeds this belongs to the shape.

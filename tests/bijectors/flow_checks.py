@@ -8,8 +8,14 @@ their identity initialisation, and always passes fresh tensors
 import numpy as np
 import tensorflow as tf
 
-from bijectors import (ActNorm, AdditiveCoupling, AffineCoupling,
-                       InvertibleConv1x1, MultiScaleFlow, Squeeze)
+from bijectors import (
+    ActNorm,
+    AdditiveCoupling,
+    AffineCoupling,
+    InvertibleConv1x1,
+    MultiScaleFlow,
+    Squeeze,
+)
 from tests import helpers
 
 # One small float64 instance of every bijector, with the frame shape it

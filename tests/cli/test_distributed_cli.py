@@ -12,8 +12,7 @@ import sys
 import keras
 import pytest
 
-from tfp_videoflow import cli
-from tfp_videoflow import training
+from tfp_videoflow import cli, training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "3",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",

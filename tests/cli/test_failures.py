@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import tfp_videoflow as vf
-from tfp_videoflow import cli
-from tfp_videoflow import training
+from tfp_videoflow import cli, training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "1",
          "--sample-every", "0"]

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from tfp_videoflow.data.constant_velocity import (
-    VELOCITIES, constant_velocity)
+from tfp_videoflow.data.constant_velocity import VELOCITIES, constant_velocity
 from tfp_videoflow.motion import shape_centres
 
 

@@ -6,9 +6,16 @@ import tensorflow_datasets as tfds
 
 from tfp_videoflow.data.generated import DEFAULT_NUM_VIDEOS
 from tfp_videoflow.data.stochastic_movement import (
-    CANVAS_UNITS, DIRECTIONS, SHAPES, VideoParams,
-    StochasticMovementConfig, render_frame, render_video, stochastic_movement,
-    video_params)
+    CANVAS_UNITS,
+    DIRECTIONS,
+    SHAPES,
+    StochasticMovementConfig,
+    VideoParams,
+    render_frame,
+    render_video,
+    stochastic_movement,
+    video_params,
+)
 from tfp_videoflow.motion import classify_motion, shape_centres
 
 

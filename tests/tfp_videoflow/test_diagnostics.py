@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
-from tfp_videoflow import diagnostics, latent_dynamics
 from tests.helpers import moving_squares, perturb_weights
+from tfp_videoflow import diagnostics, latent_dynamics
 
 MODEL = dict(frame_shape=(8, 8, 3), num_context_frames=1, num_target_frames=2,
              num_levels=2, steps_per_level=1, coupling_width=8,

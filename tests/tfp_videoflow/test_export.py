@@ -7,8 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from tfp_videoflow import cli
-from tfp_videoflow import export
+from tfp_videoflow import cli, export
 
 # Runs in a fresh interpreter: plain TensorFlow, no tfp_videoflow.
 SERVE = """

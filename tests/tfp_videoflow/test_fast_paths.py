@@ -7,8 +7,8 @@ import tensorflow as tf
 
 import tfp_videoflow as vf
 from bijectors import AffineCouplingLayer
-from tfp_videoflow import priors
 from tests.helpers import TINY, moving_squares, perturb_weights
+from tfp_videoflow import priors
 
 
 @pytest.mark.parametrize("discrete_history", [True, False])

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from bijectors import MultiScaleFlow
-from tfp_videoflow import latent_dynamics
 from tests.helpers import perturb_weights
+from tfp_videoflow import latent_dynamics
 
 FRAME = (8, 8, 3)
 SHAPES = ((4, 4, 6), (2, 2, 24))  # MultiScaleFlow(FRAME, num_levels=2)

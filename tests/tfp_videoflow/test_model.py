@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
-from tfp_videoflow import training
 from tests.helpers import TINY, bin_values, moving_squares
+from tfp_videoflow import training
 
 SEED = (4, 2)
 

@@ -5,7 +5,11 @@ import pytest
 
 from tfp_videoflow import motion
 from tfp_videoflow.data.stochastic_movement import (
-    CANVAS_UNITS, DIRECTIONS, VideoParams, render_video)
+    CANVAS_UNITS,
+    DIRECTIONS,
+    VideoParams,
+    render_video,
+)
 
 
 class _Oracle:

@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
-from tfp_videoflow import cli
 from tests.helpers import TINY, bin_values, sublayers
+from tfp_videoflow import cli
 
 SEED = (4, 2)
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfp_videoflow import priors
 from tests.helpers import perturb_weights
+from tfp_videoflow import priors
 
 SHAPES = ((4, 4, 6), (2, 2, 24))
 

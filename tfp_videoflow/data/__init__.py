@@ -14,8 +14,11 @@ from tfp_videoflow.data.bair import bair
 from tfp_videoflow.data.constant_velocity import constant_velocity
 from tfp_videoflow.data.sources import NAMED_SOURCES, load
 from tfp_videoflow.data.stochastic_movement import (
-    DIRECTIONS, StochasticMovement, StochasticMovementConfig,
-    stochastic_movement)
+    DIRECTIONS,
+    StochasticMovement,
+    StochasticMovementConfig,
+    stochastic_movement,
+)
 from tfp_videoflow.data.video_files import load_video_file, video_folder
 
 __all__ = [
