@@ -365,7 +365,8 @@ class VideoFlowModel(keras.Model):
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
         # (Dequantized pixels lie in the bins: no range check needed.)
-        if self._actnorms_initialized():
+        # (An empty batch goes to the distribution, which knows it.)
+        if self._actnorms_initialized() and values.shape[0] != 0:
             return self._one_pass_bits_per_pixel(values, num_target)
         # The first pass initialises the ActNorms (from the context frames).
         dist = self(values[:, :self.num_context_frames],

@@ -7,7 +7,6 @@ import tensorflow as tf
 
 from bijectors import ActNorm, AffineCoupling, MultiScaleFlow
 from tests.bijectors import flow_checks as checks
-from tests.helpers import perturb_weights
 
 
 @pytest.mark.parametrize("name", sorted(checks.BIJECTORS))
@@ -15,7 +14,7 @@ def test_copy_and_slicing_share_the_weights(name):
     make, shape = checks.BIJECTORS[name]
     bijector = make()
     # Randomised weights: a rebuilt bijector would differ from this one.
-    perturb_weights(bijector.trainable_variables, seed=2, scale=0.5)
+    checks.randomize(bijector, seed=2, scale=0.5)
     frames = checks.random_frames(shape, 0)
     expected = bijector.inverse(frames)
     for other in (bijector.copy(), bijector[...],

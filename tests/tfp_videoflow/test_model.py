@@ -57,29 +57,27 @@ def test_fit_lowers_bits_per_pixel(tiny_videos):
     assert abs(result["bits_per_pixel"] - after) < 0.2
 
 
-def test_fit_takes_random_windows_of_long_videos():
+def test_fit_takes_random_windows_of_long_videos(monkeypatch):
     model = vf.VideoFlowModel(**{**TINY, "train_target_frames": 1})
     model.compile(optimizer=keras.optimizers.Adam(1e-3), run_eagerly=True)
-    # Frame t of every video is t * 32 everywhere: bins [4t, 4t + 1) at the
-    # model's 5 bits, so the context tells where each window starts.
+    # Frame t of every video is t * 32 everywhere, so the first frame of a
+    # window tells where it starts.
     videos = np.broadcast_to(
         (np.arange(8) * 32).astype(np.uint8)[None, :, None, None, None],
         (8, 8, 8, 8, 3)).copy()
-    starts, call = [], model.call
+    starts, dequantize = [], vf.dequantization.dequantize
 
-    def spy(context, *args, **kwargs):
-        starts.extend(np.floor(np.mean(np.asarray(context)[:, 0],
-                                       axis=(1, 2, 3)) / 4).astype(int))
-        return call(context, *args, **kwargs)
+    def spy(windows, *args, **kwargs):
+        starts.extend(np.asarray(windows)[:, 0, 0, 0, 0] // 32)
+        return dequantize(windows, *args, **kwargs)
 
-    model.call = spy
+    monkeypatch.setattr(vf.dequantization, "dequantize", spy)
     history = model.fit(videos, batch_size=4, epochs=3, verbose=0)
     assert np.isfinite(history.history["loss"][-1])
     # 6 possible starts (8 frames, windows of K + T_train = 3); 24 windows.
     assert len(starts) == 24 and set(starts) <= set(range(6))
     assert len(set(starts)) >= 4
     # Evaluation needs K + T frames; a 3-frame video is too short.
-    model.call = call
     with pytest.raises(ValueError, match="frames"):
         model.evaluate(moving_squares(2, 3, 8, seed=6), verbose=0)
 
