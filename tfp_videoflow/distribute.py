@@ -102,10 +102,22 @@ def with_worker_axis(logs):
     multi-worker strategy each scalar gets one (the mean over it is the
     scalar).
     """
-    extended = tf.distribute.get_strategy().extended
-    if getattr(extended, "_in_multi_worker_mode", lambda: False)():
+    if _num_workers() > 1:
         return {name: value[tf.newaxis] for name, value in logs.items()}
     return logs
+
+
+def _num_workers():
+    """Workers of the current strategy's cluster (1 without a cluster).
+
+    From the strategy's public `cluster_resolver` (multi-worker strategies
+    have one): the chief and the workers of its cluster spec.
+    """
+    resolver = getattr(tf.distribute.get_strategy(), "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    spec = resolver.cluster_spec().as_dict()
+    return max(1, sum(len(spec.get(job, ())) for job in ("chief", "worker")))
 
 
 def _data_init_flags(model):
