@@ -182,37 +182,22 @@ def _worker(args):
     except (ImportError, AttributeError):
         optimizer = keras.optimizers.Adam(1e-4)
     model.compile(optimizer=optimizer)
-    batch = 16
-    frames = model.num_context_frames + model.train_target_frames
-    rng = np.random.default_rng(0)
-    videos = rng.integers(0, 256, (batch * 16, frames, *model.frame_shape),
-                          dtype=np.uint8)
-    model.initialize(videos[:batch])
-    model.fit(videos[:batch], batch_size=batch, verbose=0)  # builds, traces
-    iterator = iter(tf.data.Dataset.from_tensor_slices(videos).batch(
-        batch, drop_remainder=True).repeat().prefetch(2))
-    train_function = model.train_function
-    context = tf.constant(videos[:batch, :model.num_context_frames])
-    sample_frames = 10
-
-    @tf.function
-    def sample():
-        return model.sample_future(context, num_samples=1,
-                                   num_frames=sample_frames, seed=[1, 2])
+    batch, sample_frames = 16, 10
+    train_step, sample = timing.warm_step_functions(model, batch, 16,
+                                                    sample_frames)
 
     def train():
-        logs = train_function(iterator)
-        float(logs["loss"])
+        float(train_step()["loss"])
 
     for _ in range(3):
         train()
-        sample().numpy()
+        sample()
     print(json.dumps({"ready": True, "module": vf.__file__,
                       "weights": model.count_params(), "batch": batch,
                       "sample_frames": batch * sample_frames}), flush=True)
     for line in sys.stdin:
         what, calls = line.split()
-        fn = train if what == "train" else (lambda: sample().numpy())
+        fn = train if what == "train" else sample
         print(json.dumps({"seconds": timing.block_seconds(fn, int(calls))}),
               flush=True)
 

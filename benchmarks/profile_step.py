@@ -34,8 +34,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+
+import timing  # noqa: E402  (benchmarks/timing.py)
 
 KINDS = {"ActNormLayer": "actnorm", "InvertibleConv1x1Layer": "conv1x1",
          "AffineCouplingLayer": "coupling",
@@ -150,25 +151,10 @@ def small_model(args):
     model = vf.VideoFlowModel.from_preset("small")
     instrument(model.flow)
     batch = 16
-    frames = model.num_context_frames + model.train_target_frames
-    rng = np.random.default_rng(0)
-    videos = rng.integers(0, 256, (batch * 8, frames, *model.frame_shape),
-                          dtype=np.uint8)
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
-    model.initialize(videos[:batch])
-    model.fit(videos[:batch], batch_size=batch, verbose=0)  # builds, traces
-    iterator = iter(tf.data.Dataset.from_tensor_slices(videos).batch(
-        batch, drop_remainder=True).repeat().prefetch(2))
-    train_function = model.train_function
-    context = tf.constant(videos[:batch, :model.num_context_frames])
-
-    @tf.function
-    def sample():
-        return model.sample_future(context, num_samples=1,
-                                   num_frames=args.sample_frames, seed=[1, 2])
-
-    return (lambda: train_function(iterator),
-            lambda: sample().numpy(), batch, batch * args.sample_frames)
+    train, sample = timing.warm_step_functions(model, batch, 8,
+                                               args.sample_frames)
+    return train, sample, batch, batch * args.sample_frames
 
 
 def flow_benchmark(args, config):

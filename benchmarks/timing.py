@@ -116,3 +116,32 @@ def machine():
             "cpu_features": features,
             "load_average": list(os.getloadavg()),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def warm_step_functions(model, batch, num_batches, sample_frames):
+    """`(train, sample)` of a compiled `VideoFlowModel`, ready to time.
+
+    The model is initialised and its `fit` step traced on random videos.
+    `train()` runs one `fit` step (Keras' `train_function` on a prefetched
+    iterator over `num_batches` batches) and returns its logs; `sample()`
+    draws `sample_frames` frames for `batch` contexts in a `tf.function`.
+    """
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    frames = model.num_context_frames + model.train_target_frames
+    videos = np.random.default_rng(0).integers(
+        0, 256, (batch * num_batches, frames, *model.frame_shape),
+        dtype=np.uint8)
+    model.initialize(videos[:batch])
+    model.fit(videos[:batch], batch_size=batch, verbose=0)  # builds, traces
+    iterator = iter(tf.data.Dataset.from_tensor_slices(videos).batch(
+        batch, drop_remainder=True).repeat().prefetch(2))
+    train_function = model.train_function
+    context = tf.constant(videos[:batch, :model.num_context_frames])
+
+    @tf.function
+    def sample():
+        return model.sample_future(context, num_samples=1,
+                                   num_frames=sample_frames, seed=[1, 2])
+
+    return (lambda: train_function(iterator)), (lambda: sample().numpy())

@@ -54,18 +54,7 @@ class EdgeAwareConv2D(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        kernel = tf.convert_to_tensor(self.conv.kernel)
-        # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
-        kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
-        y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
-        pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
-        shape = tf.shape(x)
-        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
-                      pad, constant_values=1)
-        y += tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
-        if self.conv.use_bias:
-            y += tf.convert_to_tensor(self.conv.bias)
-        return y
+        return self.call_scaled(x, 1.0, 0.0)
 
     def call_scaled(self, x, scale, shift):
         """`(call(x) + shift) * scale` (per output channel), folded.
@@ -75,6 +64,7 @@ class EdgeAwareConv2D(keras.layers.Layer):
         one convolution and one addition over the batch.
         """
         kernel = tf.cast(self.conv.kernel, x.dtype) * scale
+        # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
         kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
         y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
         pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
