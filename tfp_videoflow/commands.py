@@ -119,44 +119,6 @@ class _Samples(keras.callbacks.Callback):
             tf.summary.image("sampled_futures", image[np.newaxis])
 
 
-class _NonFiniteGuard(keras.callbacks.Callback):
-    """Stops training at the first step whose loss or weights are not finite.
-
-    `failure` then says at which step and what; `last_good_step` is the step
-    of the last checkpoint written (set by `_Checkpoint`).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.failure = None
-        self.last_good_step = None
-
-    def on_train_begin(self, logs=None):
-        if self.last_good_step is None:
-            self.last_good_step = int(self.model.optimizer.iterations.numpy())
-
-    def on_train_batch_end(self, batch, logs=None):
-        bits = float((logs or {}).get("bits_per_pixel", 0.0))
-        if not math.isfinite(bits):
-            self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
-                      f"(bits per pixel {bits})")
-
-    def weights_finite(self):
-        """Whether every weight is finite; stops training if not."""
-        if all(bool(tf.reduce_all(tf.math.is_finite(w)))
-               for w in self.model.weights
-               if tf.as_dtype(w.dtype).is_floating):
-            return True
-        self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
-                  "(the weights hold NaN or inf)")
-        return False
-
-    def stop(self, failure):
-        if self.failure is None:
-            self.failure = failure
-        self.model.stop_training = True
-
-
 class _Checkpoint(keras.callbacks.Callback):
     """Saves a checkpoint at the end of every epoch, if the model is finite."""
 
@@ -291,7 +253,7 @@ def train(args):
         except training.RunError as error:
             raise UsageError(str(error)) from error
     every = settings["checkpoint_every"]
-    guard = _NonFiniteGuard()
+    guard = training.NonFiniteGuard()
     callbacks = [guard]
     if chief:
         writer = tf.summary.create_file_writer(str(run.logs_path))

@@ -43,6 +43,7 @@ from tfp_videoflow import (
     export,
     latent_dynamics,
     presets,
+    training,
     video_flow,
 )
 from tfp_videoflow import precision as precision_lib
@@ -378,10 +379,25 @@ class VideoFlowModel(keras.Model):
     # shape of the data, ...) leaves that half-built function cached; the next
     # valid call would reuse it and fail ("Creating variables on a non-first
     # call ..."). Dropping it on failure leaves the model as it was.
+    #
+    # A fit whose loss turns NaN or infinite stops at that step and raises
+    # (unless the callbacks hold their own `training.NonFiniteGuard`).
     def fit(self, x=None, *args, **kwargs):
         _check_not_empty(x, "fit", "videos")
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        guard = None
+        if len(args) < 5 and not any(isinstance(c, training.NonFiniteGuard)
+                                     for c in callbacks):
+            guard = training.NonFiniteGuard()
+            callbacks.append(guard)
         with _forget_function_on_error(self, "train_function"):
-            return super().fit(x, *args, **kwargs)
+            history = super().fit(x, *args, callbacks=callbacks, **kwargs)
+        if guard is not None and guard.failure:
+            raise FloatingPointError(
+                f"fit: training diverged at step {guard.failure} and "
+                "stopped; the weights may no longer be finite. Try a lower "
+                "learning rate, a longer warm-up or gradient_clip_norm.")
+        return history
 
     def evaluate(self, x=None, *args, **kwargs):
         _check_not_empty(x, "evaluate", "videos")

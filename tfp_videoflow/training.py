@@ -24,11 +24,13 @@ uninterrupted one does.
 
 import hashlib
 import json
+import math
 import pathlib
 import zipfile
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from tfp_videoflow import files
 
@@ -57,6 +59,45 @@ def paper_optimizer(learning_rate=3e-4, warmup_steps=10000):
     return keras.optimizers.Adam(
         learning_rate=LinearWarmUp(learning_rate, warmup_steps),
         beta_1=0.85, beta_2=0.997, epsilon=1e-6)
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training at the first step whose loss or weights are not finite.
+
+    `failure` then says at which step and what; `last_good_step` is the step
+    of the last good checkpoint (the command line's checkpoint callback sets
+    it). `VideoFlowModel.fit` adds one unless its callbacks hold one.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.failure = None
+        self.last_good_step = None
+
+    def on_train_begin(self, logs=None):
+        if self.last_good_step is None:
+            self.last_good_step = int(self.model.optimizer.iterations.numpy())
+
+    def on_train_batch_end(self, batch, logs=None):
+        bits = float((logs or {}).get("bits_per_pixel", 0.0))
+        if not math.isfinite(bits):
+            self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
+                      f"(bits per pixel {bits})")
+
+    def weights_finite(self):
+        """Whether every weight is finite; stops training if not."""
+        if all(bool(tf.reduce_all(tf.math.is_finite(w)))
+               for w in self.model.weights
+               if tf.as_dtype(w.dtype).is_floating):
+            return True
+        self.stop(f"{int(self.model.optimizer.iterations.numpy())} "
+                  "(the weights hold NaN or inf)")
+        return False
+
+    def stop(self, failure):
+        if self.failure is None:
+            self.failure = failure
+        self.model.stop_training = True
 
 
 def fingerprint(model):

@@ -124,3 +124,19 @@ def test_batch_slicing_copy_and_event_space(tiny_model, tiny_videos):
     np.testing.assert_array_equal(bijector.forward(target), target)
     assert dist.distribution.experimental_default_event_space_bijector() \
         is not None
+
+
+def test_a_fit_that_diverges_stops_at_once_and_names_the_step(tiny_videos):
+    model = vf.VideoFlowModel(**TINY)
+    model.compile(optimizer=keras.optimizers.Adam(1e30))
+    with pytest.raises(FloatingPointError, match=r"diverged at step \d+"):
+        model.fit(tiny_videos, batch_size=2, epochs=5, verbose=0)
+    # Stopped at the first non-finite step, not after 5 epochs of 3 steps.
+    assert int(model.optimizer.iterations) < 6
+    # With a guard of their own, callers decide what to do.
+    model = vf.VideoFlowModel(**TINY)
+    model.compile(optimizer=keras.optimizers.Adam(1e30))
+    guard = vf.training.NonFiniteGuard()
+    model.fit(tiny_videos, batch_size=2, epochs=5, verbose=0,
+              callbacks=[guard])
+    assert guard.failure and int(model.optimizer.iterations) < 6
