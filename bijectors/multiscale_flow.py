@@ -132,6 +132,10 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         networks) reset, so each is set from the statistics of its own
         input. Call it eagerly.
         """
+        if frames.shape[0] == 0:
+            # Statistics of no frames are NaN: check before any weight moves.
+            raise ValueError(f"{self.name}.initialize: needs at least one "
+                             f"frame, got frames shaped {frames.shape}.")
         for layer in self.actnorm_layers():
             layer.initialized.assign(False)
         self.encode(frames)

@@ -112,6 +112,12 @@ def test_initialize_sets_every_actnorm_from_data():
     latents = flow.inverse(frames)
     # The top latent went through ActNorms set from data: unit-ish scale.
     assert 0.3 < float(tf.math.reduce_std(latents[-1])) < 3.0
+    # No frames: an error before any weight moves.
+    before = [v.numpy() for v in flow.variables]
+    with pytest.raises(ValueError, match="at least one frame"):
+        flow.initialize(frames[:0])
+    for b, v in zip(before, flow.variables):
+        np.testing.assert_array_equal(b, v.numpy())
 
 
 @pytest.mark.parametrize("kwargs, message", [
