@@ -54,17 +54,24 @@ class ActNormLayer(flow_layer.FlowLayer):
         self.log_scale.assign(-tf.math.log(tf.sqrt(variance) + _EPSILON))
         self.initialized.assign(True)
 
+    def is_initialized(self):
+        """Whether the weights hold their initialisation, read now.
+
+        Read outside any graph being traced (`tf.init_scope`): code traced
+        after the initialisation can leave out its condition.
+        """
+        with tf.init_scope():
+            return bool(self.initialized.numpy())
+
     def maybe_initialize(self, x):
         """Runs `initialize(x)` if this layer has not been initialised yet."""
-        if tf.executing_eagerly():
-            if not bool(self.initialized.numpy()):
-                self.initialize(x)
+        if self.is_initialized():
+            # (A graph traced now leaves the condition out: one op fewer per
+            # call, no control edge.)
             return
-        with tf.init_scope():  # the flag's value now, while tracing
-            if bool(self.initialized.numpy()):
-                # A graph traced after the initialisation leaves the
-                # condition out (one op fewer per call, no control edge).
-                return
+        if tf.executing_eagerly():
+            self.initialize(x)
+            return
 
         def init():
             self.initialize(x)

@@ -93,18 +93,6 @@ def network_policy(dtype):
     return dtype
 
 
-def _initialized(norm):
-    """Whether ActNorm layer `norm` holds its data-dependent initialisation.
-
-    Read now (outside any graph being traced): a step traced after the
-    initialisation leaves out the initialisation's condition.
-    """
-    if not norm.data_init:
-        return True
-    with tf.init_scope():
-        return bool(norm.initialized.numpy())
-
-
 class CouplingNetwork(keras.layers.Layer):
     """The conditioning network NN(x1) of a coupling layer (see module doc)."""
 
@@ -143,7 +131,7 @@ class CouplingNetwork(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        if _initialized(self.norm_in) and _initialized(self.norm_hidden):
+        if self.norm_in.is_initialized() and self.norm_hidden.is_initialized():
             # The same function, with each ActNorm folded into the
             # convolution before it: (conv(h, K) + b) * s =
             # conv(h, K * s) + b * s, so no pass over the activations

@@ -120,10 +120,6 @@ def _num_workers():
     return max(1, sum(len(spec.get(job, ())) for job in ("chief", "worker")))
 
 
-def _data_init_flags(model):
-    return [layer.initialized for layer in model.flow_layer.actnorm_layers()]
-
-
 def initialize_from_global_batch(model, videos):
     """On the first multi-replica step, `model.initialize` on the global batch.
 
@@ -133,12 +129,9 @@ def initialize_from_global_batch(model, videos):
     Adds nothing to the step if the ActNorms are initialised when it is
     traced (e.g. by an explicit `model.initialize`, as the command line does).
     """
-    flags = _data_init_flags(model)
-    if not flags or num_replicas() == 1:
+    layers = model.flow_layer.actnorm_layers()
+    if num_replicas() == 1 or all(layer.is_initialized() for layer in layers):
         return
-    with tf.init_scope():  # the weights' values now, while tracing
-        if all(bool(f.numpy()) for f in flags):
-            return
     # Gathered outside the condition: a collective may not sit in a branch.
     # (int32: the collective has no uint8 kernel.)
     global_videos = tf.cast(tf.distribute.get_replica_context().all_gather(
@@ -148,7 +141,8 @@ def initialize_from_global_batch(model, videos):
         model.initialize(global_videos)
         return tf.constant(True)
 
-    initialized = tf.reduce_all(tf.stack([f.value for f in flags]))
+    initialized = tf.reduce_all(tf.stack([layer.initialized.value
+                                          for layer in layers]))
     tf.cond(initialized, lambda: tf.constant(False), initialize)
 
 

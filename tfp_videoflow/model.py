@@ -415,9 +415,8 @@ class VideoFlowModel(keras.Model):
         Read when the step is traced (outside the graph); False sends the
         step through the distribution's own passes, which initialise them.
         """
-        with tf.init_scope():
-            return all(bool(layer.initialized.numpy())
-                       for layer in self.flow_layer.actnorm_layers())
+        return all(layer.is_initialized()
+                   for layer in self.flow_layer.actnorm_layers())
 
     def _one_pass_bits_per_pixel(self, values, num_target):
         """`self(context).bits_per_pixel(target)` with one pass of the flow.
