@@ -197,45 +197,40 @@ class CausalConv3D(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        # The same convolution as `self.conv(tf.pad(x, self.paddings))`,
-        # computed as one 2-D convolution per time tap over the frames
-        # folded into the batch: on CPU TensorFlow's 3-D convolution (and
-        # above all its dilated form) is several times slower.
-        dtype = self.compute_dtype
-        kernel = tf.cast(self.conv.kernel, dtype)
-        x = tf.cast(x, dtype)
-        taps = kernel.shape[0]
-        shape = tf.shape(x)
-        num_frames = shape[1]
-        if taps > 1:
-            x = tf.pad(x, [[0, 0], [taps - 1, 0], [0, 0], [0, 0], [0, 0]])
-        y = None
-        for tap in range(taps):
-            frames = x if taps == 1 else x[:, tap:tap + num_frames]
-            frames = tf.reshape(frames, tf.concat([[-1], shape[2:]], 0))
-            # "SAME" pads (k - 1) * dilation in all, half before (rounded
-            # down): exactly `self.paddings` in space. (tf.nn.convolution:
-            # a dilated one runs as space-to-batch, whose gradient every
-            # device has.)
-            term = tf.nn.convolution(frames, kernel[tap], padding="SAME",
-                                     dilations=self.conv.dilation_rate[1:])
-            y = term if y is None else y + term
-        if self.conv.use_bias:
-            y = tf.nn.bias_add(y, tf.cast(self.conv.bias, dtype))
-        return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
+        # The same convolution as `self.conv(tf.pad(x, self.paddings))`.
+        return causal_conv3d(self.conv, x)
 
 
-def pointwise_conv3d(layer, x):
-    """`layer(x)` for a 1x1x1 Conv3D layer, as a 2-D one over folded frames.
+def causal_conv3d(conv, x):
+    """A Conv3D layer `conv` applied causally in time, 'same' in space.
 
-    (TensorFlow's 3-D convolution is slow on CPU.)
+    Frame t of the output sees input frames t - k_t + 1 .. t (zeros before
+    the first), as `conv(tf.pad(x, causal paddings))` would give, computed
+    as one 2-D convolution per time tap over the frames folded into the
+    batch: on CPU TensorFlow's 3-D convolution (and above all its dilated
+    form) is several times slower. With a 1x1x1 kernel it is `conv(x)`.
     """
-    kernel = tf.cast(layer.kernel, x.dtype)
+    dtype = conv.compute_dtype
+    kernel = tf.cast(conv.kernel, dtype)
+    x = tf.cast(x, dtype)
+    taps = kernel.shape[0]
     shape = tf.shape(x)
-    y = tf.nn.conv2d(tf.reshape(x, tf.concat([[-1], shape[2:]], 0)),
-                     kernel[0], strides=1, padding="VALID")
-    if layer.use_bias:
-        y = tf.nn.bias_add(y, tf.cast(layer.bias, x.dtype))
+    num_frames = shape[1]
+    if taps > 1:
+        x = tf.pad(x, [[0, 0], [taps - 1, 0], [0, 0], [0, 0], [0, 0]])
+    y = None
+    for tap in range(taps):
+        frames = x if taps == 1 else x[:, tap:tap + num_frames]
+        frames = tf.reshape(frames, tf.concat([[-1], shape[2:]], 0))
+        # "SAME" pads (k - 1) * dilation in all, half before (rounded
+        # down): the causal layer's spatial paddings. (tf.nn.convolution:
+        # a dilated one runs as space-to-batch, whose gradient every
+        # device has.)
+        term = tf.nn.convolution(frames, kernel[tap], padding="SAME",
+                                 dilations=conv.dilation_rate[1:])
+        y = term if y is None else y + term
+    if conv.use_bias:
+        y = tf.nn.bias_add(y, tf.cast(conv.bias, dtype))
     return tf.reshape(y, tf.concat([shape[:2], tf.shape(y)[1:]], 0))
 
 
@@ -271,7 +266,7 @@ class _ResidualBlock(keras.layers.Layer):
     def call(self, x):
         y = tf.nn.relu(self.norm(x))
         y = tf.concat([branch(y) for branch in self.branches], axis=-1)
-        a, b = tf.split(pointwise_conv3d(self.gate, y), 2, axis=-1)
+        a, b = tf.split(causal_conv3d(self.gate, y), 2, axis=-1)
         return x + tf.tanh(a) * tf.sigmoid(b)
 
 

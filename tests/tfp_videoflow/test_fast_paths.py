@@ -80,7 +80,7 @@ def test_pointwise_convolution_equals_the_3d_layer():
     layer.build((None, None, None, None, 4))
     layer.bias.assign(np.arange(6.0))
     x = tf.constant(np.random.default_rng(2).standard_normal((2, 3, 5, 5, 4)))
-    np.testing.assert_allclose(priors.pointwise_conv3d(layer, x),
+    np.testing.assert_allclose(priors.causal_conv3d(layer, x),
                                layer(x), rtol=1e-12, atol=1e-12)
 
 
