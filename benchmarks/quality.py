@@ -74,7 +74,8 @@ class TrainingRun:
         self.model = vf.VideoFlowModel.from_preset(
             args.preset, dynamics=dynamics, seed=args.seed,
             **_overrides(args))
-        self.model.compile(optimizer=training.paper_optimizer(1e-3, 200))
+        self.model.compile(optimizer=training.paper_optimizer(
+            args.learning_rate, args.warmup_steps))
         # The first K + T frames of each video, as the CLI trains: later
         # frames leave the canvas, and the 8-way first step is what matters.
         self.videos = vf.data.stochastic_movement(
@@ -158,7 +159,8 @@ def _table(results, args, seconds):
         "saved models, measured only" if args.models else
         f"preset '{args.preset}'"
         + (f" with {overrides}" if overrides else "")
-        + f", batch {args.batch_size}, Adam lr 1e-3 after 200 warm-up steps, "
+        + f", batch {args.batch_size}, Adam lr {args.learning_rate:g} after "
+        f"{args.warmup_steps} warm-up steps, "
         f"{args.budget} time budget")
     lines = [
         f"Command: `python benchmarks/quality.py {' '.join(args.argv)}`",
@@ -283,6 +285,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--warmup-steps", type=int, default=200)
     parser.add_argument("--test-videos", type=int, default=256)
     parser.add_argument("--motion-videos", type=int, default=32)
     parser.add_argument("--best-of", type=int, default=8)

@@ -94,7 +94,8 @@ def _build_parser():
     evaluate.add_argument("--num-samples", type=int, default=8,
                           help="N of best-of-N (0: likelihood only)")
     evaluate.add_argument("--temperature", type=float, default=None,
-                          help="sampling temperature (default: the model's)")
+                          help="sampling temperature (default: the model's "
+                               "sampling_temperature)")
     evaluate.add_argument("--batch-size", type=int, default=16,
                           help="videos per batch")
     evaluate.add_argument("--max-videos", type=int, default=256,
@@ -124,8 +125,10 @@ def _build_parser():
                         help="number of futures")
     sample.add_argument("--frames", type=int, default=None,
                         help="frames per future (default: the model's T)")
-    sample.add_argument("--temperature", type=float, default=0.6,
-                        help="prior temperature (the paper shows 0.6)")
+    sample.add_argument("--temperature", type=float, default=None,
+                        help="prior temperature (default: the model's "
+                             "sampling_temperature, the one its futures are "
+                             "best at; 0.6 unless measured)")
     sample.add_argument("--seed", type=int, default=0, help="sampling seed")
     sample.add_argument("--out", required=True,
                         help="directory for the GIFs and the PNG grid")

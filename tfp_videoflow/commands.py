@@ -93,7 +93,7 @@ class _Samples(keras.callbacks.Callback):
     """
 
     def __init__(self, context, every, writer, start_step, num_samples=4,
-                 temperature=0.6, seed=(0, 0)):
+                 temperature=None, seed=(0, 0)):
         super().__init__()
         self.context = context
         self.every = every
@@ -147,17 +147,40 @@ def _new_model(settings):
     return model
 
 
-def _first_batch(videos, source):
-    """The first training batch; a data error there is the user's."""
+def _first_batch(videos, source, at_least=1):
+    """The first batches, joined, with >= `at_least` videos (or all there are).
+
+    A data error there is the user's.
+    """
+    batches, count = [], 0
     try:
-        return next(iter(videos))
-    except StopIteration as error:
-        raise UsageError(f"--data {source}: holds no videos.") from error
+        for batch in videos:
+            batches.append(batch)
+            count += int(batch.shape[0])
+            if count >= at_least:
+                break
     except (tf.errors.OpError, ValueError) as error:
         message = str(error).strip().splitlines()
         raise UsageError(f"--data {source}: cannot read the first batch "
                          f"({message[0] if message else type(error).__name__}"
                          ").") from error
+    if not count:
+        raise UsageError(f"--data {source}: holds no videos.")
+    return batches[0] if len(batches) == 1 else tf.concat(batches, axis=0)
+
+
+# The ActNorm statistics and the mixture's starting components come from at
+# least this many of the frames the prior models: from one batch of 16 videos
+# (32 frames) the mixture's start was a lottery between seeds, and a batch
+# under 4 could not start 8 components (BENCHMARKS.md, section 9).
+INITIALIZATION_FRAMES = 256
+
+
+def _initialization_videos(videos, source, model):
+    """Enough first training videos for `model.initialize`."""
+    modelled = max(1, model.num_target_frames)
+    return _first_batch(videos, source,
+                        at_least=-(-INITIALIZATION_FRAMES // modelled))
 
 
 def _check_numbers(args, at_least_one=(), non_negative=(), positive=()):
@@ -235,7 +258,7 @@ def train(args):
             tf.data.experimental.AutoShardPolicy.DATA)
         videos = videos.with_options(options)
     if step == 0:
-        first = _first_batch(videos, settings["data"])
+        first = _initialization_videos(videos, settings["data"], model)
         with scope():
             model.initialize(first)
     sample_context = None

@@ -80,7 +80,8 @@ def evaluate_model(model, videos_dataset, num_samples=8, temperature=None,
       videos_dataset: a `tf.data.Dataset` of uint8 `[B, frames, H, W, C]`
         batches with at least K + T frames each.
       num_samples: N for best-of-N (0 skips the sampling metrics).
-      temperature: sampling temperature (default: the model's).
+      temperature: sampling temperature (default: the model's
+        `sampling_temperature`).
       seed: integer seed of dequantization noise and samples.
       max_batches: stop after this many batches (None: all).
 

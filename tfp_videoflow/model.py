@@ -97,7 +97,8 @@ class VideoFlowModel(keras.Model):
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
                  top_components=1, discrete_history=True, num_bits=8,
-                 train_target_frames=None, temperature=1.0, num_samples=1,
+                 train_target_frames=None, temperature=1.0,
+                 sampling_temperature=0.6, num_samples=1,
                  gradient_clip_norm=None, seed=0, precision="float32",
                  **kwargs):
         """Creates the model; defaults are the paper's BAIR setting.
@@ -124,7 +125,13 @@ class VideoFlowModel(keras.Model):
           num_bits: bit depth the pixels are reduced to (1..8).
           train_target_frames: T_train, target frames per training window
             (default T).
-          temperature: prior temperature of `predict` and of `model(context)`.
+          temperature: prior temperature of the distribution `model(context)`
+            (1: the model's density).
+          sampling_temperature: prior temperature of the futures that
+            `sample_future`, `predict` and the command line draw unless told
+            otherwise: the one that gives this model's best futures (the
+            paper shows 0.6; `benchmarks/ship_model.py` stores the measured
+            best in the shipped model).
           num_samples: futures drawn per context by `predict`.
           gradient_clip_norm: clip gradients to this global norm, or None.
           seed: integer seed of every initial weight and random draw.
@@ -148,11 +155,15 @@ class VideoFlowModel(keras.Model):
                                        if train_target_frames is None
                                        else train_target_frames)
         self.num_bits = dequantization.check_bits(num_bits)
-        if not 0 < temperature < float("inf") or num_samples < 1:
-            raise ValueError(f"temperature must be finite and > 0 and "
-                             f"num_samples >= 1, got {temperature} and "
-                             f"{num_samples}.")
+        if (not 0 < temperature < float("inf")
+                or not 0 < sampling_temperature < float("inf")
+                or num_samples < 1):
+            raise ValueError(
+                f"temperature and sampling_temperature must be finite and > 0"
+                f" and num_samples >= 1, got {temperature}, "
+                f"{sampling_temperature} and {num_samples}.")
         self.temperature = float(temperature)
+        self.sampling_temperature = float(sampling_temperature)
         self.num_samples = int(num_samples)
         self.gradient_clip_norm = gradient_clip_norm
         self.seed = int(seed)
@@ -168,7 +179,9 @@ class VideoFlowModel(keras.Model):
             top_components=top_components, discrete_history=discrete_history,
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
-            temperature=self.temperature, num_samples=self.num_samples,
+            temperature=self.temperature,
+            sampling_temperature=self.sampling_temperature,
+            num_samples=self.num_samples,
             gradient_clip_norm=gradient_clip_norm, seed=self.seed,
             precision=precision)
 
@@ -525,14 +538,16 @@ class VideoFlowModel(keras.Model):
           context: `[B, K, H, W, C]` uint8 (or floats in bin units).
           num_samples: futures per context (default: the model's).
           num_frames: frames per future (default: `num_target_frames`).
-          temperature: prior temperature (default: the model's).
+          temperature: prior temperature (default: the model's
+            `sampling_temperature`).
           seed: stateless seed; default: the model's next seed.
 
         Returns:
           uint8 `[num_samples, B, T, H, W, C]`.
         """
         dist = self(context, num_target_frames=num_frames,
-                    temperature=temperature)
+                    temperature=self.sampling_temperature
+                    if temperature is None else temperature)
         if seed is None:
             seed = self._next_seed()
         values = dist.sample(
