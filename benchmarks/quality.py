@@ -7,8 +7,10 @@ this machine, then reports on test videos:
 * test bits per pixel with its standard error;
 * multimodality: for each of `--motion-videos` test videos, 64 futures from
   its first frame; the shape is tracked from the context frame through two
-  sampled frames and each track is classified as one of the 8 motions at 1
-  unit per frame, or invalid (`motion.motion_modes`);
+  sampled frames and each future is valid when it moves one unit per frame
+  along one of the 8 directions and keeps the shape's form and colour
+  (`motion.motion_modes`; the motion-only share of before issue 18 is shown
+  beside it);
 * the density's own view of the motions (`motion.motion_likelihood`):
   bits per pixel of futures that move validly, stand still, or move at half
   or double speed, and how the density spreads over the valid ones (sampling
@@ -190,14 +192,19 @@ def _table(results, args, seconds):
     lines += ["", f"Multimodality ({args.motion_videos} test videos x 64 "
               "futures from the first frame; 8 motions exist):", "",
               "| dynamics | steps | temperature | directions per video | "
-              "directions in all | valid share | shape mass sampled / "
-              "context |", "|---|---|---|---|---|---|---|"]
+              "directions in all | valid share (moves, form and colour) | "
+              "moves share (motion only) | keeps form / colour | mean IoU | "
+              "shape mass sampled / context |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for dynamics, report in _reports(results):
         for temperature, m in report["motion"].items():
             lines.append(
                 f"| {dynamics} | {report['step']} | {temperature} | "
                 f"{m['directions_per_video']:.2f} | {m['directions_total']} "
                 f"| {100 * m['valid_share']:.1f} % | "
+                f"{100 * m['moves_share']:.1f} % | "
+                f"{100 * m['form_share']:.1f} % / "
+                f"{100 * m['colour_share']:.1f} % | {m['mean_iou']:.2f} | "
                 f"{m['shape_mass_ratio']:.2f} |")
     lines += ["", "The density's view of the motions (`motion.motion_likelihood`"
               f", {args.motion_videos} test videos: bits per pixel of the 2 "
@@ -221,12 +228,13 @@ def _table(results, args, seconds):
               "error, 1 when calibrated), spread of encoded / sampled "
               f"latents (T {args.swap_temperature}), context gain (bits per "
               "video the own first frame saves over another video's), and "
-              "level swaps: valid share and shape mass of futures with the "
-              "real top level and sampled finer levels, and the reverse:",
+              "level swaps: valid share (motion-only share) and shape mass "
+              "of futures with the real top level and sampled finer levels, "
+              "and the reverse:",
               "", "| dynamics | steps | calibration, finest to top | "
               "spread encoded / sampled, finest to top | context gain "
-              "bits/video | real top: valid, mass | sampled top: valid, "
-              "mass |", "|---|---|---|---|---|---|---|"]
+              "bits/video | real top: valid (moves), mass | sampled top: "
+              "valid (moves), mass |", "|---|---|---|---|---|---|---|"]
     for dynamics, report in _reports(results):
         p = report.get("prior")
         if p is None:  # results of an older quality.py
@@ -241,7 +249,8 @@ def _table(results, args, seconds):
                                  for lv in levels)
             + f" | {p['context_gain_bits']['mean']:.0f} ± "
             f"{p['context_gain_bits']['standard_error']:.0f} | "
-            + " | ".join(f"{100 * swap[kind]['valid_share']:.1f} %, "
+            + " | ".join(f"{100 * swap[kind]['valid_share']:.1f} % "
+                         f"({100 * swap[kind]['moves_share']:.1f} %), "
                          f"{swap[kind]['shape_mass_ratio']:.2f}"
                          for kind in ("real_top", "sampled_top")) + " |")
     return "\n".join(lines) + "\n"
