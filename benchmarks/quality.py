@@ -122,9 +122,10 @@ def measure(model, args):
                                        num_frames=3,
                                        num_videos=args.test_videos, seed=0,
                                        batch_size=32)
-    scores = evaluation.evaluate_model(model, test, num_samples=args.best_of,
-                                       temperature=args.best_of_temperature,
-                                       seed=1)
+    scores = evaluation.evaluate_model(
+        model, test, num_samples=0 if args.motion_only else args.best_of,
+        temperature=args.best_of_temperature, seed=1)
+    scores = {key: vars(value) for key, value in scores.items()}
     motion_videos = next(iter(vf.data.stochastic_movement(
         "test", resolution=resolution, num_frames=3,
         num_videos=args.motion_videos, seed=0,
@@ -132,6 +133,8 @@ def measure(model, args):
     modes = {str(t): motion.motion_modes(
         model, motion_videos, num_samples=64, num_frames=2, temperature=t,
         seed=2) for t in args.temperatures}
+    if args.motion_only:
+        return scores, modes, None, None
     likelihood = motion.motion_likelihood(
         model, num_videos=args.motion_videos, data_seed=0, seed=3)
     likelihood["bits_per_pixel"] = {
@@ -151,8 +154,7 @@ def measure(model, args):
             motion_videos[:, k - 1], frames.numpy())
             for kind, frames in swaps.items()},
     }
-    return ({key: vars(value) for key, value in scores.items()}, modes,
-            likelihood, prior)
+    return scores, modes, likelihood, prior
 
 
 def _table(results, args, seconds):
@@ -180,6 +182,8 @@ def _table(results, args, seconds):
         s = report["scores"]
 
         def fmt(key, digits, s=s):
+            if key not in s:  # --motion-only
+                return "-"
             return (f"{s[key]['mean']:.{digits}f} ± "
                     f"{s[key]['standard_error']:.{digits}f}")
         lines.append(
@@ -215,6 +219,8 @@ def _table(results, args, seconds):
               "effective directions |", "|---|---|---|---|---|---|---|---|---|"]
     for dynamics, report in _reports(results):
         m = report["likelihood"]
+        if m is None:  # --motion-only
+            continue
         bits = m["bits_per_pixel"]
         lines.append(
             f"| {dynamics} | {report['step']} | "
@@ -305,6 +311,10 @@ def main(argv=None):
     parser.add_argument("--swap-temperature", type=float, default=0.8,
                         help="temperature of the diagnostics' samples")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--motion-only", action="store_true",
+                        help="measure only test bits per pixel and the "
+                             "sampled motions (no best-of-N, density or "
+                             "diagnostics tables): for ablations")
     parser.add_argument("--quick", action="store_true",
                         help="few test videos (a smoke run)")
     parser.add_argument("--out", default="benchmarks/results/quality",

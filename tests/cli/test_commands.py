@@ -184,3 +184,17 @@ def test_bad_input_gives_one_message_and_exit_2(trained_run, tmp_path,
     # The existing run is untouched.
     assert int(keras.models.load_model(
         trained_run / "model.keras").optimizer.iterations) == 4
+
+
+def test_a_batch_smaller_than_the_mixture_trains(tmp_path):
+    # `small`'s top level is a mixture of 8 components; a batch of 1 video
+    # holds 2 modelled frames, so the start gathers as many batches as it
+    # needs (issue 21: a traceback from initialize_components before).
+    out = tmp_path / "batch1"
+    assert cli.main(["train", "--preset", "small", "--batch-size", "1",
+                     "--steps", "1", "--checkpoint-every", "1",
+                     "--sample-every", "0", "--out", str(out)]) == 0
+    model = keras.models.load_model(out / "model.keras")
+    offsets = model.dynamics.level_priors[-1].component_offsets.numpy()
+    # Eight distinct real starting latents, not copies of one.
+    assert len({o.tobytes() for o in offsets}) == 8
