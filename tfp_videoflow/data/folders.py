@@ -16,8 +16,8 @@ window crosses a split's boundary and no frame is in two splits. A part too
 short for one window gives none.
 
 Windows stream through `tf.data`: a clip is read frame by frame, each frame
-fitted to the model's size as it is read (`framing.py`), so only the windows
-in the shuffle buffer are ever held in memory.
+fitted to the model's size as it is read (`framing.py`), so memory holds the
+shuffle buffer's windows and a few per clip being read, never a folder's.
 """
 
 import collections
@@ -39,6 +39,8 @@ _RULES = {"train": "each clip's frames before its validation part",
           "validation": "the last 10 % of each clip's frames not held out "
                         "for test",
           "test": "the last 25 % of each clip's frames"}
+# A clip's windows come out of Python this many at a time.
+_WINDOWS_PER_CALL = 32
 # Training reads this many clips at once, so a batch mixes clips.
 _OPEN_CLIPS = 8
 # The shuffle buffer holds at most this many windows and bytes of windows.
@@ -163,20 +165,27 @@ def video_folder(path, split, frame_shape, num_frames, resize="crop",
     parts = split_parts(folder, split, num_frames)
 
     def windows(index):
+        """A clip's windows, a few at a time (each call into Python costs)."""
         file, start, stop = parts[index]
         recent = collections.deque(maxlen=num_frames)
+        ready = []
         for frame in iter_frames(file, start, stop):
             recent.append(fit_frame(frame, frame_shape[:2], resize))
             if len(recent) == num_frames:
-                yield np.stack(recent)
+                ready.append(np.stack(recent))
+            if len(ready) == _WINDOWS_PER_CALL:
+                yield np.stack(ready)
+                ready = []
+        if ready:
+            yield np.stack(ready)
 
-    spec = tf.TensorSpec((num_frames,) + frame_shape, tf.uint8)
+    spec = tf.TensorSpec((None, num_frames) + frame_shape, tf.uint8)
     clip = lambda index: tf.data.Dataset.from_generator(
-        windows, args=(index,), output_signature=spec)
+        windows, args=(index,), output_signature=spec).unbatch()
     clips = tf.data.Dataset.range(len(parts))
     if not shuffle:
         return clips.flat_map(clip)
-    window_bytes = spec.shape.num_elements()
+    window_bytes = spec.shape[1:].num_elements()
     buffer = max(1, min(_SHUFFLE_WINDOWS, _SHUFFLE_BYTES // window_bytes))
     return (clips.shuffle(len(parts), seed=seed, reshuffle_each_iteration=True)
             .interleave(clip, cycle_length=min(len(parts), _OPEN_CLIPS),
