@@ -71,3 +71,20 @@ def bin_values(pixels, num_bits, seed):
     """Dequantized float frames in bin units for `pixels`."""
     noise = tf.random.stateless_uniform(pixels.shape, seed=[seed, 0])
     return vf.dequantization.dequantize(pixels, num_bits, noise)
+
+
+def write_movie(path, frames, rate=10):
+    """Writes uint8 RGB `[T, H, W, 3]` frames as a lossless H.264 movie (PyAV).
+
+    libx264rgb at qp 0 keeps RGB exactly, so a test can compare frames.
+    """
+    import av  # pylint: disable=import-outside-toplevel
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264rgb", rate=rate)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "rgb24"
+        stream.options = {"qp": "0"}
+        for frame in frames:
+            container.mux(stream.encode(
+                av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())

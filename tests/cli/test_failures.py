@@ -62,7 +62,7 @@ CASES = {
     "no videos": (TRAIN + ["--data", "{root}/no_videos", "--out", "new"],
                   "holds no video files"),
     "unreadable video": (TRAIN + ["--data", "{root}/bad_video", "--out",
-                                  "new"], "could not be read as a video"),
+                                  "new"], "a.npy: cannot decode this video"),
     "truncated checkpoint": (
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_checkpoint"],

@@ -13,4 +13,4 @@ def test_frames_without_pixels_and_empty_frame_shapes(tmp_path):
     (tmp_path / "flat.npy").unlink()
     np.save(tmp_path / "a.npy", np.zeros((4, 8, 8, 3), np.uint8))
     with pytest.raises(ValueError, match=r"H, W >= 1, got \(0, 8, 3\)"):
-        data.video_folder(tmp_path, (0, 8, 3), 2)
+        data.video_folder(tmp_path, "train", (0, 8, 3), 2)

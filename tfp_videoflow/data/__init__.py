@@ -5,13 +5,16 @@
 * `constant_velocity`: a square moving at constant velocity, a future fully
   determined by two past frames (a test of learnt dynamics).
 * `bair`: BAIR robot pushing from the user's TFDS data directory.
-* `video_folder` / `load_video_file`: the user's own videos.
+* `video_folder`: a folder of the user's own videos, split into train /
+  validation / test windows and streamed; `load_video_file`,
+  `iter_frames`, `frame_count`: one video file.
 * `load(source, ...)`: any of these by name (or folder path), as the
   command line chooses them.
 """
 
 from tfp_videoflow.data.bair import bair
 from tfp_videoflow.data.constant_velocity import constant_velocity
+from tfp_videoflow.data.folders import video_folder
 from tfp_videoflow.data.sources import NAMED_SOURCES, load
 from tfp_videoflow.data.stochastic_movement import (
     DIRECTIONS,
@@ -19,10 +22,11 @@ from tfp_videoflow.data.stochastic_movement import (
     StochasticMovementConfig,
     stochastic_movement,
 )
-from tfp_videoflow.data.video_files import load_video_file, video_folder
+from tfp_videoflow.data.video_files import frame_count, iter_frames, load_video_file
 
 __all__ = [
     "DIRECTIONS", "NAMED_SOURCES", "StochasticMovement",
-    "StochasticMovementConfig", "bair", "constant_velocity", "load",
-    "load_video_file", "stochastic_movement", "video_folder",
+    "StochasticMovementConfig", "bair", "constant_velocity", "frame_count",
+    "iter_frames", "load", "load_video_file", "stochastic_movement",
+    "video_folder",
 ]

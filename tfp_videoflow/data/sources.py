@@ -4,7 +4,8 @@
                        num_frames=4)
 
 A source is "stochastic_movement" (generated, offline), "bair" (TFDS, from
-the user's data directory) or the path of a folder of video files. Every
+the user's data directory) or the path of a folder of video files (its
+train / validation / test split and windows: `folders.py`). Every
 problem (unknown source, frames of the wrong size, too few frames) raises a
 `ValueError` that names it; the command line shows it as its one-line usage
 error.
@@ -15,8 +16,8 @@ import pathlib
 import tensorflow as tf
 
 from tfp_videoflow.data.bair import bair
+from tfp_videoflow.data.folders import video_folder
 from tfp_videoflow.data.stochastic_movement import stochastic_movement
-from tfp_videoflow.data.video_files import video_folder
 
 NAMED_SOURCES = ("stochastic_movement", "bair")
 # Videos generated for Stochastic Movement have at least this many frames
@@ -24,16 +25,23 @@ NAMED_SOURCES = ("stochastic_movement", "bair")
 _GENERATED_FRAMES = 5
 
 
-def load(source, split, frame_shape, num_frames, seed=0, data_dir=None):
+def load(source, split, frame_shape, num_frames, seed=0, data_dir=None,
+         resize="crop"):
     """uint8 videos `[num_frames, H, W, C]` of `source` as a `tf.data.Dataset`.
 
     Args:
       source: a name in `NAMED_SOURCES` or the path of a folder of videos.
-      split: "train" or "test" (and "validation" for generated data).
-      frame_shape: `(H, W, C)` the videos must have (BAIR is resized).
-      num_frames: frames per video (the first ones are kept).
-      seed: seed of generated data.
+      split: "train" or "test" (and "validation" for generated data and
+        folders).
+      frame_shape: `(H, W, C)` the videos must have (BAIR and folders are
+        resized).
+      num_frames: frames per video (the first ones are kept); a folder's
+        windows have this many frames and start at every frame.
+      seed: seed of generated data, and of the order of a folder's training
+        windows (shuffled; its other splits come in order).
       data_dir: the TFDS data directory (BAIR).
+      resize: how a folder's frames meet `frame_shape`: "crop" (centred, to
+        the model's aspect), "squash" or "pad" (letterboxed with black).
 
     Raises:
       ValueError: the source cannot give such videos.
@@ -57,8 +65,9 @@ def load(source, split, frame_shape, num_frames, seed=0, data_dir=None):
         if not path.exists():
             raise ValueError(f"data {source!r}: no such folder (and not one "
                              f"of {', '.join(NAMED_SOURCES)}).")
-        videos = video_folder(path, frame_shape=frame_shape,
-                              num_frames=num_frames)
+        videos = video_folder(path, split, frame_shape=frame_shape,
+                              num_frames=num_frames, resize=resize,
+                              shuffle=split == "train", seed=seed)
     spec = videos.element_spec
     if spec.shape.rank != 4:
         raise ValueError(f"data {source!r}: expected videos [frames, H, W, C],"
