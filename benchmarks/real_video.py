@@ -112,7 +112,8 @@ def write_parts(frames, folder, validation):
             frames[cut - held:cut]
     for name, part in parts.items():
         (folder / name).mkdir(parents=True, exist_ok=True)
-        np.save(folder / name / "clip.npy", part)
+        files.atomic_write(folder / name / "clip.npy",
+                           lambda tmp, part=part: np.save(tmp, part))
     return parts
 
 
@@ -125,7 +126,8 @@ def data_flags(folder, validation):
     """
     try:
         vf.data.load(str(folder), "train", (8, 8, 3), 1)
-        return ["--data", str(folder)]
+        return ["--data", str(folder)] + (
+            [] if validation else ["--validation-data", "none"])
     except ValueError:  # This loader reads no subfolders.
         return (["--data", str(folder / "train"), "--validation-data",
                  str(folder / "validation") if validation else "none"])
@@ -253,7 +255,8 @@ def _arguments():
     parser.add_argument("--num-samples", type=int, default=8,
                         help="N of best-of-N")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: " + " ".join(QUICK_TRAIN))
+                        help="smoke run: " + " ".join(QUICK_TRAIN)
+                        + ", best of 2")
     return parser.parse_args()
 
 

@@ -73,7 +73,11 @@ CASES = {
     "--set bad value": (TRAIN + ["--set", "num_bits=9", "--out", "new"],
                         "--set num_bits=9: num_bits must be between 1 and 8"),
     "--set wrong type": (
-        TRAIN + ["--set", "coupling=3", "--out", "new"], "--set coupling=3: "),
+        TRAIN + ["--set", "coupling=3", "--out", "new"],
+        "--set coupling=3: flow: coupling must be one of"),
+    "--set bare word": (
+        TRAIN + ["--set", "coupling=sideways", "--out", "new"],
+        "--set coupling='sideways': flow: coupling must be one of"),
     "--set without =": (TRAIN + ["--set", "latent_skip", "--out", "new"],
                         "--set latent_skip: expected key=value"),
     "--set twice": (
