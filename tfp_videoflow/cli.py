@@ -21,6 +21,12 @@ DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
              "folder of .mp4/.gif/.avi/.npy/.npz videos")
 
 
+def _preset_keys():
+    """The settings presets hold, for the help of --set."""
+    return sorted({key for settings in presets.PRESETS.values()
+                   for key in settings})
+
+
 def _build_parser():
     parser = argparse.ArgumentParser(
         prog="videoflow",
@@ -31,7 +37,8 @@ def _build_parser():
     train = commands.add_parser(
         "train", help="train a model",
         description="Train a VideoFlow model; writes checkpoints, TensorBoard "
-                    "logs and a final model.keras to --out.")
+                    "logs and model.keras (the best on validation data, or "
+                    "the last) to --out.")
     train.add_argument("--data", default="stochastic_movement", help=DATA_HELP)
     train.add_argument("--data-dir", default=None,
                        help="TFDS data directory (for --data bair)")
@@ -40,6 +47,16 @@ def _build_parser():
                        help="model configuration: " + ", ".join(
                            f"'{name}' ({summary})" for name, summary
                            in presets.SUMMARIES.items()))
+    train.add_argument(
+        "--set", nargs="+", action="extend", default=None,
+        metavar="KEY=VALUE",
+        help="change model settings of the preset, e.g. --set "
+             "latent_skip=True num_context_frames=2 (or --set "
+             "frame_shape='(64, 64, 3)' --set coupling=additive); values "
+             "are Python literals, bare words are strings; a key is any "
+             "VideoFlowModel argument but seed and precision (their own "
+             "flags), such as " + ", ".join(_preset_keys()) + "; "
+             "recorded in run.json")
     train.add_argument("--steps", type=int, default=300,
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,
@@ -70,6 +87,23 @@ def _build_parser():
     train.add_argument("--sample-every", type=int, default=500,
                        help="add a grid of sampled futures to TensorBoard "
                             "every this many steps (0: never)")
+    train.add_argument(
+        "--validation-data", default=None, metavar="SOURCE",
+        help="where validation videos come from: the 'validation' split of "
+             "SOURCE (" + DATA_HELP + "), or 'none'; default: --data's own "
+             "validation split when --data is a folder or "
+             "stochastic_movement, none for bair. With validation, the "
+             "model with the lowest validation bits per pixel is kept as "
+             "model.keras; without, the last one")
+    train.add_argument("--validate-every", type=int, default=None,
+                       metavar="N",
+                       help="compute validation bits per pixel every N "
+                            "steps (default: --checkpoint-every)")
+    train.add_argument("--validation-batches", type=int, default=8,
+                       metavar="N",
+                       help="validate on the first N batches of "
+                            "--batch-size videos, with the same "
+                            "dequantization noise every time")
     train.add_argument("--deterministic", action="store_true",
                        help="make every TensorFlow op deterministic (needed "
                             "for bit-exact resume on a GPU; disables XLA)")

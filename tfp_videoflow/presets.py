@@ -22,6 +22,8 @@
   it learns little.
 """
 
+import ast
+
 PRESETS = {
     "bair": dict(
         frame_shape=(64, 64, 3), num_context_frames=3, num_target_frames=10,
@@ -67,3 +69,26 @@ def preset(name, **overrides):
         raise ValueError(f"unknown preset {name!r}; choose one of "
                          f"{sorted(PRESETS)}.")
     return {**PRESETS[name], **overrides}
+
+
+def parse_overrides(pairs):
+    """`["key=value", ...]` from the command line -> `{key: value}`.
+
+    Values are Python literals (`True`, `2`, `(32, 32, 3)`, `None`); a value
+    that is not one, such as a bare word, is kept as a string
+    (`coupling=additive`). Raises `ValueError` for a pair without "=" or a
+    key given twice.
+    """
+    overrides = {}
+    for pair in pairs or ():
+        key, equals, text = pair.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            raise ValueError(f"--set {pair}: expected key=value.")
+        if key in overrides:
+            raise ValueError(f"--set {key}: given twice.")
+        try:
+            overrides[key] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            overrides[key] = text.strip()
+    return overrides

@@ -2,11 +2,14 @@
 
 `RunDirectory` is one training run on disk:
 
-    run.json                 the run's settings (written once)
+    run.json                 the run's settings (written once), and with
+                             validation the best step so far ("best")
     checkpoints/latest.keras model, optimizer (with its step counter) and
                              random state, replaced atomically every N steps
-    logs/                    TensorBoard event files
-    model.keras              the final model
+    logs/                    TensorBoard event files (logs/validation: the
+                             validation curve)
+    model.keras              the model: with validation the best one (the
+                             lowest validation bits per pixel), else the last
 
 The directory is created only when training can start (settings, model and
 data checked). A run stopped before its first checkpoint holds only run.json
@@ -254,3 +257,24 @@ class RunDirectory:
 
     def save_final(self, model):
         files.atomic_save_model(model, self.final_model_path)
+
+    def best(self):
+        """`{"step", "validation_bits_per_pixel"}` of the best model, or None."""
+        return self.settings().get("best")
+
+    def save_best(self, model, step, bits_per_pixel):
+        """Makes `model` the run's model.keras, the best so far at `step`.
+
+        The model is written before run.json records it: an interruption
+        in between leaves a record no newer than model.keras. A resumed
+        run validates that step again with the same data and noise and
+        finds the same value: it writes both again if run.json lacked it,
+        and nothing if run.json held it.
+        """
+        self.save_final(model)
+        best = {"step": int(step),
+                "validation_bits_per_pixel": float(bits_per_pixel)}
+        settings = {**self.settings(), "best": best}
+        files.atomic_write_text(self.settings_path,
+                                json.dumps(settings, indent=2))
+        return best

@@ -32,3 +32,8 @@ def test_console_script_help():
                                 capture_output=True, text=True, check=True)
         assert "usage: videoflow" in result.stdout
     assert "--resume" in result.stdout and "--checkpoint-every" in result.stdout
+    # --set, with an example, and validation.
+    assert "--set latent_skip=True num_context_frames=2" in " ".join(
+        result.stdout.split())
+    assert "--validation-data" in result.stdout
+    assert "--validate-every" in result.stdout

