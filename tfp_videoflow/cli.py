@@ -61,6 +61,13 @@ def _build_parser():
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,
                        help="videos per training step")
+    train.add_argument("--augment", default="none",
+                       # data.AUGMENTATIONS (--help starts without
+                       # TensorFlow, which the data package imports)
+                       choices=["none", "mirror"],
+                       help="training windows mirrored left-right at random "
+                            "('mirror': for a little real footage; held-out "
+                            "data never is)")
     train.add_argument("--learning-rate", type=float, default=1e-3,
                        help="Adam learning rate (after warm-up)")
     train.add_argument("--warmup-steps", type=int, default=100,

@@ -28,11 +28,12 @@ from tfp_videoflow.model import VideoFlowModel
 
 # --------------------------------------------------------------------- data
 def _dataset(source, split, frame_shape, num_frames, batch_size, seed,
-             data_dir=None, repeat=False):
+             data_dir=None, repeat=False, augment="none"):
     """uint8 `[B, num_frames, H, W, C]` batches from a named or folder source."""
     try:
         videos = data.load(source, split, frame_shape, num_frames, seed=seed,
                            data_dir=data_dir)
+        videos = data.augment(videos, augment, seed)
     except (ValueError, OSError) as error:  # bad settings, missing files
         raise UsageError(str(error)) from error
     if repeat:
@@ -402,7 +403,8 @@ def train(args):
     num_frames = max(window, model.num_context_frames + model.num_target_frames)
     videos = _dataset(settings["data"], "train", model.frame_shape, num_frames,
                       settings["batch_size"], settings["seed"],
-                      settings.get("data_dir"), repeat=True)
+                      settings.get("data_dir"), repeat=True,
+                      augment=settings.get("augment", "none"))
     if strategy is not None:
         # Every worker reads the same stream and keeps its rows of each
         # global batch (not a file per worker): the run does not depend on

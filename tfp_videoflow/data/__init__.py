@@ -8,10 +8,13 @@
 * `video_folder`: a folder of the user's own videos, split into train /
   validation / test windows and streamed; `load_video_file`,
   `iter_frames`, `frame_count`: one video file.
+* `augment(videos, kind, seed)`: training windows mirrored at random
+  (`AUGMENTATIONS`).
 * `load(source, ...)`: any of these by name (or folder path), as the
   command line chooses them.
 """
 
+from tfp_videoflow.data.augmentation import AUGMENTATIONS, augment
 from tfp_videoflow.data.bair import bair
 from tfp_videoflow.data.constant_velocity import constant_velocity
 from tfp_videoflow.data.folders import video_folder
@@ -25,8 +28,8 @@ from tfp_videoflow.data.stochastic_movement import (
 from tfp_videoflow.data.video_files import frame_count, iter_frames, load_video_file
 
 __all__ = [
-    "DIRECTIONS", "NAMED_SOURCES", "StochasticMovement",
-    "StochasticMovementConfig", "bair", "constant_velocity", "frame_count",
+    "AUGMENTATIONS", "DIRECTIONS", "NAMED_SOURCES", "StochasticMovement",
+    "StochasticMovementConfig", "augment", "bair", "constant_velocity", "frame_count",
     "iter_frames", "load", "load_video_file", "stochastic_movement",
     "video_folder",
 ]
