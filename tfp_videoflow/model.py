@@ -223,7 +223,7 @@ class VideoFlowModel(keras.Model):
 
     # ------------------------------------------------------------ the model
     def call(self, context, num_target_frames=None, temperature=None,
-             check_range=True):
+             check_range=True, validate_args=False):
         """The `VideoFlow` distribution of the frames after `context`.
 
         Args:
@@ -231,9 +231,11 @@ class VideoFlowModel(keras.Model):
             centres) or floats already in bin units.
           num_target_frames: T (default: the model's `num_target_frames`).
           temperature: prior temperature (default: the model's).
-          check_range: raise if float context frames, or the frames given
-            to `log_prob`, lie outside the bins [0, 2**num_bits] (see
-            `VideoFlow`); False to score values anywhere (e.g. samples).
+          check_range: raise if float context frames lie outside the bins
+            [0, 2**num_bits] (see `VideoFlow`); False skips the check.
+          validate_args: as in TFP: True also refuses frames given to
+            `log_prob` outside the bins. By default `log_prob` scores any
+            finite frames (its own samples too).
 
         Returns:
           A `VideoFlow` distribution over `[T, H, W, C]` frames in bin units.
@@ -245,7 +247,8 @@ class VideoFlowModel(keras.Model):
             num_target_frames,
             temperature=self.temperature if temperature is None
             else temperature, discrete_history=self.discrete_history,
-            num_bits=self.num_bits, check_range=check_range)
+            num_bits=self.num_bits, check_range=check_range,
+            validate_args=validate_args)
 
     def _context_values(self, context):
         context = tf.convert_to_tensor(context)

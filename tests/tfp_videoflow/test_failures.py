@@ -87,20 +87,32 @@ def test_bad_model_settings(setting, message):
 def test_float_values_outside_the_bins_are_refused(tiny_model, tiny_videos):
     k = tiny_model.num_context_frames
     pixels = tiny_videos[:2, :k + 3].astype(np.float32)  # 0..255, 5 bits
+    # The context comes from the user: always checked.
     with pytest.raises(ValueError, match=r"in \[0, 32\] for a 5-bit model"
                                          r".*; got values in \[0, 255\]"):
         tiny_model(pixels[:, :k])
+    # Frames given to log_prob: checked under validate_args=True, from the
+    # model's argument or from copy(validate_args=True).
     dist = tiny_model(tiny_videos[:2, :k])
-    with pytest.raises(ValueError, match=r"log_prob: .*\[0, 32\].*255"):
-        dist.log_prob(pixels[:, k:])
+    strict = tiny_model(tiny_videos[:2, :k], validate_args=True)
+    for checked in (strict, dist.copy(validate_args=True), strict[0:2]):
+        assert checked.validate_args
+        with pytest.raises(ValueError, match=r"log_prob: .*\[0, 32\].*255"):
+            checked.log_prob(pixels[:, k:])
     with pytest.raises(ValueError, match=r"got values in \[-0\.4"):
-        dist.log_prob(bin_values(tiny_videos[:2, k:k + 3], 5, 0) - 0.5)
+        strict.log_prob(bin_values(tiny_videos[:2, k:k + 3], 5, 0) - 0.5)
     # Inside a graph the same check runs when the graph does.
-    log_prob = tf.function(lambda x: dist.log_prob(x))
+    log_prob = tf.function(lambda x: strict.log_prob(x))
     with pytest.raises(tf.errors.InvalidArgumentError, match="above 32"):
         log_prob(pixels[:, k:])
-    # The opt-out scores any values (the density is defined everywhere).
-    unchecked = tiny_model(pixels[:, :k] / 8.0, check_range=False)
+    # By default (TFP's convention) any finite values are scored: the
+    # density is defined everywhere.
+    assert not dist.validate_args
+    assert np.all(np.isfinite(dist.log_prob(pixels[:, k:])))
+    np.testing.assert_array_equal(dist.log_prob(pixels[:, k:]),
+                                  dist.copy().log_prob(pixels[:, k:]))
+    # The context's opt-out.
+    unchecked = tiny_model(pixels[:, :k] / 8.0 + 40.0, check_range=False)
     assert np.all(np.isfinite(unchecked.log_prob(pixels[:, k:])))
 
 
