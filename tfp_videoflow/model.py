@@ -222,6 +222,29 @@ class VideoFlowModel(keras.Model):
         return cls(**config)
 
     # ------------------------------------------------------------ the model
+    def __call__(self, context, *args, **kwargs):
+        # Keras' Layer.__call__ re-raises what `call` raises under a first
+        # line of its own ("Exception encountered when calling ..."), the
+        # reason further down. The arguments are checked here first, so a bad
+        # one is refused with the reason on the first line. (Inside a graph,
+        # values are checked when it runs; those errors are not rewrapped.)
+        if tf.executing_eagerly():
+            self.check_call_arguments(context, *args, **kwargs)
+        return super().__call__(context, *args, **kwargs)
+
+    def check_call_arguments(self, context, num_target_frames=None,
+                             temperature=None, check_range=True,
+                             validate_args=False):
+        """Raises `ValueError` if `self(context, ...)` would refuse them."""
+        del validate_args  # any bool
+        latent_dynamics.check_settings(
+            self.num_target_frames if num_target_frames is None
+            else num_target_frames,
+            self.temperature if temperature is None else temperature)
+        video_flow.check_context(
+            self._context_values(context), self.frame_shape,
+            self.flow.flow_dtype, self.num_bits, check_range, "VideoFlow")
+
     def call(self, context, num_target_frames=None, temperature=None,
              check_range=True, validate_args=False):
         """The `VideoFlow` distribution of the frames after `context`.

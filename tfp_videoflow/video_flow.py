@@ -67,19 +67,9 @@ class VideoFlow(tfd.TransformedDistribution):
           name: distribution name.
         """
         parameters = dict(locals())
-        context = flow_bijector.check_image(
-            context, flow.frame_shape, flow.flow_dtype, f"{name} context")
-        if context.shape.rank is not None and context.shape.rank < 4:
-            raise ValueError(
-                f"{name}: context must be frames [*batch, K, H, W, C], got "
-                f"shape {context.shape}.")
-        if context.shape[-4] == 0:
-            raise ValueError(f"{name}: at least one context frame is needed.")
-        self._check_range = bool(check_range)
         self._num_bits = dequantization.check_bits(num_bits)
-        if self._check_range:
-            context = check_bin_range(context, self._num_bits,
-                                      f"{name} context")
+        context = check_context(context, flow.frame_shape, flow.flow_dtype,
+                                self._num_bits, check_range, name)
         if tuple(dynamics_network.latent_shapes) != tuple(flow.latent_shapes):
             raise ValueError(
                 f"{name}: the dynamics network models latents "
@@ -222,6 +212,26 @@ class VideoFlow(tfd.TransformedDistribution):
         num_values = self.num_target_frames * math.prod(
             self.bijector.frame_shape)
         return dequantization.bits_per_pixel(self.log_prob(frames), num_values)
+
+
+def check_context(context, frame_shape, dtype, num_bits, check_range, name):
+    """The context as a tensor, if it is finite frames `[*batch, K, H, W, C]`.
+
+    K >= 1, and with `check_range` the values lie in the bins (see
+    `check_bin_range`). Raises `ValueError` (`InvalidArgumentError` for
+    values inside a graph).
+    """
+    context = flow_bijector.check_image(context, frame_shape, dtype,
+                                        f"{name} context")
+    if context.shape.rank is not None and context.shape.rank < 4:
+        raise ValueError(
+            f"{name}: context must be frames [*batch, K, H, W, C], got "
+            f"shape {context.shape}.")
+    if context.shape[-4] == 0:
+        raise ValueError(f"{name}: at least one context frame is needed.")
+    if check_range:
+        context = check_bin_range(context, num_bits, f"{name} context")
+    return context
 
 
 def check_bin_range(values, num_bits, where):

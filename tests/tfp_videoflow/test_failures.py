@@ -1,6 +1,8 @@
 """Every failure leaves the model usable and says what is wrong; sizes of
 zero, non-finite settings, values outside the bins; TFP slicing and copy."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -152,3 +154,33 @@ def test_a_fit_that_diverges_stops_at_once_and_names_the_step(tiny_videos):
     model.fit(tiny_videos, batch_size=2, epochs=5, verbose=0,
               callbacks=[guard])
     assert guard.failure and int(model.optimizer.iterations) < 6
+
+
+@pytest.mark.parametrize("arguments, reason", [
+    (dict(channels=1), r"VideoFlow context: expected event shape \(H, W, C\) "
+                       r"= \(8, 8, 3\), got \(8, 8, 1\)"),
+    (dict(temperature=-1.0), r"temperature must be finite and > 0, got -1"),
+    (dict(num_target_frames=0), r"num_target_frames must be an integer >= 1"),
+    (dict(dtype=np.int32), r"context must be uint8 pixels or floats"),
+    (dict(dtype=np.float32, scale=255.0), r"VideoFlow context: expected "
+                                         r"values in bin units, in \[0, 32\]"),
+    (dict(frames=0), r"at least one context frame is needed"),
+])
+def test_a_bad_argument_to_the_model_is_the_first_line(
+        tiny_model, tiny_videos, arguments, reason):
+    # Keras rewraps what `call` raises under its own first line; the model
+    # checks its arguments before that.
+    arguments = dict(arguments)
+    context = tiny_videos[:2, :arguments.pop("frames", 2),
+                          ..., :arguments.pop("channels", 3)]
+    if "dtype" in arguments:
+        context = (context * arguments.pop("scale", 1 / 8)).astype(
+            arguments.pop("dtype"))
+    with pytest.raises(ValueError) as raised:
+        tiny_model(context, **arguments)
+    first_line = str(raised.value).splitlines()[0]
+    assert re.search(reason, first_line), first_line
+    if "temperature" in arguments:
+        with pytest.raises(ValueError) as raised:
+            tiny_model.sample_future(context, **arguments)
+        assert re.search(reason, str(raised.value).splitlines()[0])
