@@ -44,8 +44,10 @@ def _build_parser():
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,
                        help="videos per training step")
-    train.add_argument("--learning-rate", type=float, default=1e-3,
-                       help="Adam learning rate (after warm-up)")
+    train.add_argument("--learning-rate", type=float, default=None,
+                       help="Adam learning rate (after warm-up; default "
+                            "1e-3); with --resume, the new rate from the "
+                            "checkpoint's step on (recorded in run.json)")
     train.add_argument("--warmup-steps", type=int, default=100,
                        help="steps of linear learning-rate warm-up")
     train.add_argument("--checkpoint-every", type=int, default=100,

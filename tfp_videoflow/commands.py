@@ -134,6 +134,10 @@ class _Checkpoint(keras.callbacks.Callback):
                 self.model.optimizer.iterations.numpy())
 
 
+# --learning-rate of a new run when not given.
+DEFAULT_LEARNING_RATE = 1e-3
+
+
 def _new_model(settings):
     """A new compiled model of the run's settings."""
     model = VideoFlowModel.from_preset(
@@ -145,6 +149,27 @@ def _new_model(settings):
         jit_compile={"on": True, "off": False}.get(
             settings["jit_compile"], "auto"))
     return model
+
+
+def _resume_learning_rate(run, settings, model, step, new_rate, chief):
+    """Gives the resumed optimizer the run's learning rate at `step`.
+
+    A new `--learning-rate` is recorded in run.json as a change at `step`
+    (the chief writes it), so that a diverged run can go on at a lower rate
+    and a later `--resume` keeps it. Returns the settings.
+    """
+    rate = training.learning_rate_at(settings, step)
+    if new_rate is not None:
+        if chief:
+            settings = run.record_learning_rate(settings, step, new_rate)
+        print(f"learning rate {new_rate:g} from step {step} on (was "
+              f"{rate:g})")
+        rate = new_rate
+    # The checkpoint's schedule holds the rate it was saved with; the rate
+    # in run.json is the one to continue with (it can be newer).
+    model.optimizer.learning_rate = training.LinearWarmUp(
+        rate, settings["warmup_steps"])
+    return settings
 
 
 def _first_batch(videos, source):
@@ -209,10 +234,15 @@ def train(args):
                 settings = {k: v for k, v in vars(args).items()
                             if k not in ("resume", "steps", "command",
                                          "verbose", "distribute")}
+                if settings["learning_rate"] is None:
+                    settings["learning_rate"] = DEFAULT_LEARNING_RATE
                 run = training.RunDirectory(args.out)
                 if chief:
                     training.RunDirectory.check_new(args.out)
                 model, step = _new_model(settings), 0
+        if args.resume:
+            settings = _resume_learning_rate(run, settings, model, step,
+                                             args.learning_rate, chief)
     except training.RunError as error:
         raise UsageError(str(error)) from error
     if step >= args.steps:
@@ -285,7 +315,8 @@ def train(args):
             raise UsageError(
                 f"training diverged at step {guard.failure}; stopped without "
                 f"saving the non-finite model: {kept}. Try a lower "
-                "--learning-rate or a longer --warmup-steps in a new run.")
+                "--learning-rate with --resume (it continues from the "
+                "last checkpoint), or a longer --warmup-steps in a new run.")
         step = int(model.optimizer.iterations.numpy())
     if strategy is not None and replicas > 1:
         print(f"final weights fingerprint {training.fingerprint(model)}")

@@ -2,7 +2,8 @@
 
 `RunDirectory` is one training run on disk:
 
-    run.json                 the run's settings (written once)
+    run.json                 the run's settings (written at the start, and
+                             again when --resume changes the learning rate)
     checkpoints/latest.keras model, optimizer (with its step counter) and
                              random state, replaced atomically every N steps
     logs/                    TensorBoard event files
@@ -112,6 +113,21 @@ def fingerprint(model):
 _REQUIRED_SETTINGS = ("data", "preset", "batch_size", "learning_rate",
                       "warmup_steps", "checkpoint_every", "seed",
                       "jit_compile", "precision", "deterministic")
+
+
+def learning_rate_at(settings, step):
+    """The peak learning rate of a run at `step`.
+
+    `settings["learning_rate"]`, or the last of `settings[
+    "learning_rate_changes"]` (`{"step": s, "learning_rate": r}`, ordered by
+    step, written by `RunDirectory.record_learning_rate`) made at or before
+    `step`.
+    """
+    rate = settings["learning_rate"]
+    for change in settings.get("learning_rate_changes", []):
+        if change["step"] <= step:
+            rate = change["learning_rate"]
+    return rate
 
 
 def load_model_file(path):
@@ -226,6 +242,21 @@ class RunDirectory:
             raise RunError(f"{self.settings_path} is damaged: it lacks "
                            f"{', '.join(missing)}; this run cannot be "
                            "resumed: start a new one with another --out.")
+        return settings
+
+    def record_learning_rate(self, settings, step, rate):
+        """Records in run.json that the learning rate is `rate` from `step`.
+
+        Changes recorded after `step` belonged to training that no
+        checkpoint kept (the run resumes from `step`): they are dropped.
+        Returns the updated settings.
+        """
+        changes = [c for c in settings.get("learning_rate_changes", [])
+                   if c["step"] < step]
+        settings = {**settings, "learning_rate_changes": changes + [
+            {"step": int(step), "learning_rate": float(rate)}]}
+        files.atomic_write_text(self.settings_path,
+                                json.dumps(settings, indent=2))
         return settings
 
     def has_checkpoint(self):

@@ -1,6 +1,7 @@
 """The `videoflow` command line, end to end with the tiny preset."""
 
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,6 +56,34 @@ def test_interrupted_and_resumed_equals_uninterrupted(trained_run, tmp_path):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(resumed.optimizer.variables, whole.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_resume_with_a_new_learning_rate_records_and_keeps_it(trained_run,
+                                                             tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert cli.main(TRAIN + ["--steps", "2", "--out", str(first)]) == 0
+    shutil.copytree(first, second)
+    # The new rate from step 2 on, in one resume ...
+    assert cli.main(["train", "--steps", "4", "--resume", "--learning-rate",
+                     "1e-4", "--out", str(first)]) == 0
+    # ... or recorded at step 2 (nothing to train) and kept by a resume
+    # without the flag, although the checkpoint of step 2 holds the old rate.
+    assert cli.main(["train", "--steps", "2", "--resume", "--learning-rate",
+                     "1e-4", "--out", str(second)]) == 0
+    assert cli.main(["train", "--steps", "4", "--resume", "--out",
+                     str(second)]) == 0
+    for out in (first, second):
+        settings = json.loads((out / "run.json").read_text())
+        assert settings["learning_rate"] == 3e-3
+        assert settings["learning_rate_changes"] == [
+            {"step": 2, "learning_rate": 1e-4}]
+    model, weights = _weights(first / "model.keras")
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    _, same = _weights(second / "model.keras")
+    _, whole = _weights(trained_run / "model.keras")  # 3e-3 throughout
+    for a, b in zip(weights, same, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights, whole))
 
 
 def test_one_replica_strategy_and_resume_equal_the_plain_run(trained_run,

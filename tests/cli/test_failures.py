@@ -67,6 +67,10 @@ CASES = {
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_checkpoint"],
         "latest.keras cannot be read: not a complete .keras file"),
+    "resume with learning rate -1": (
+        ["train", "--steps", "2", "--resume", "--learning-rate", "-1",
+         "--out", "{root}/damaged_checkpoint"],
+        "--learning-rate must be finite and > 0"),
     "truncated run.json": (
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_settings"], "run.json is damaged"),
@@ -159,8 +163,36 @@ def test_training_that_diverges_stops_and_keeps_the_last_checkpoint(
     assert int(model.optimizer.iterations) == 1
     assert all(np.all(np.isfinite(w.numpy())) for w in model.weights
                if w.dtype.startswith("float"))
-    # --resume continues from that checkpoint (and diverges again there).
+    # --resume continues from that checkpoint (and diverges again there) ...
     assert cli.main(["train", "--steps", "4", "--resume", "--out",
                      str(out)]) == 2
-    assert "training diverged at step 2" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "training diverged at step 2" in error
+    assert "lower --learning-rate with --resume" in error
     assert int(keras.models.load_model(checkpoint).optimizer.iterations) == 1
+
+
+def test_a_diverged_run_goes_on_at_a_lower_learning_rate(tmp_path, capsys):
+    out = tmp_path / "run"
+    resume = ["train", "--steps", "4", "--resume", "--out", str(out)]
+    assert cli.main(["train", "--preset", "tiny", "--batch-size", "2",
+                     "--steps", "2", "--checkpoint-every", "2",
+                     "--warmup-steps", "0", "--sample-every", "0", "--out",
+                     str(out)]) == 0
+    # Step 3 at this rate is not survivable: diverged, step 2 kept ...
+    assert cli.main(resume + ["--learning-rate", "1e30"]) == 2
+    error = capsys.readouterr().err
+    assert "training diverged at step 4" in error, error
+    assert "step 2) is kept" in error
+    # ... and a lower rate continues from there.
+    assert cli.main(resume + ["--learning-rate", "1e-4"]) == 0
+    assert "learning rate 0.0001 from step 2 on (was 1e+30)" in (
+        capsys.readouterr().out)
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 4
+    assert all(np.all(np.isfinite(w.numpy())) for w in model.weights
+               if w.dtype.startswith("float"))
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["learning_rate"] == 1e-3
+    assert settings["learning_rate_changes"] == [
+        {"step": 2, "learning_rate": 1e-4}]
