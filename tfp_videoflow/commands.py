@@ -11,7 +11,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import data, distribute, evaluation, files, training, visualization
+from tfp_videoflow import (
+    data,
+    distribute,
+    evaluation,
+    files,
+    run_lock,
+    training,
+    visualization,
+)
 from tfp_videoflow import export as export_lib
 from tfp_videoflow.errors import UsageError
 from tfp_videoflow.model import VideoFlowModel
@@ -203,6 +211,33 @@ def _check_numbers(args, at_least_one=(), non_negative=(), positive=()):
 
 
 def train(args):
+    # The run folder's lock (run_lock.py) is held from when training takes
+    # the folder until it returns or raises.
+    with contextlib.ExitStack() as held:
+        return _train(args, held)
+
+
+def _lock_run(held, folder):
+    """Holds `folder`'s lock until `held` closes; UsageError if in use."""
+    lock = run_lock.RunLock(folder)
+    try:
+        held.enter_context(lock)
+    except run_lock.LockError as error:
+        raise UsageError(str(error)) from error
+    if lock.took_over is not None:
+        print(f"{lock.path}: took over the stale lock of "
+              f"{run_lock.describe(lock.took_over)}, which no longer runs")
+
+
+def _check_unlocked(folder):
+    """UsageError if a running training holds `folder` (a new run there)."""
+    try:
+        run_lock.check_free(folder)
+    except run_lock.LockError as error:
+        raise UsageError(str(error)) from error
+
+
+def _train(args, held):
     _check_numbers(
         args, at_least_one=("steps", "batch_size", "checkpoint_every"),
         non_negative=("sample_every", "warmup_steps", "seed"),
@@ -225,6 +260,8 @@ def train(args):
         with scope():
             if args.resume:
                 run = training.RunDirectory.open(args.out)
+                if chief:
+                    _lock_run(held, run.path)
                 settings = run.settings()
                 if run.has_checkpoint():
                     model, step = run.load_checkpoint()
@@ -238,6 +275,7 @@ def train(args):
                     settings["learning_rate"] = DEFAULT_LEARNING_RATE
                 run = training.RunDirectory(args.out)
                 if chief:
+                    _check_unlocked(args.out)
                     training.RunDirectory.check_new(args.out)
                 model, step = _new_model(settings), 0
         if args.resume:
@@ -279,7 +317,8 @@ def train(args):
         # directory appear (a failure before leaves nothing behind). Only
         # the chief writes; the other workers use its settings.
         try:
-            run = training.RunDirectory.create(args.out, settings)
+            run = training.RunDirectory.create(
+                args.out, settings, lock=lambda path: _lock_run(held, path))
         except training.RunError as error:
             raise UsageError(str(error)) from error
     every = settings["checkpoint_every"]

@@ -8,6 +8,8 @@
                              random state, replaced atomically every N steps
     logs/                    TensorBoard event files
     model.keras              the final model
+    train.lock               while `train` runs: its pid, host and start
+                             time (one writer per folder, see run_lock.py)
 
 The directory is created only when training can start (settings, model and
 data checked). A run stopped before its first checkpoint holds only run.json
@@ -33,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import files
+from tfp_videoflow import files, run_lock
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -184,7 +186,8 @@ class RunDirectory:
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise RunError(f"{run.path} exists and is not a directory.")
-        if run.path.is_dir() and any(run.path.iterdir()) and \
+        if run.path.is_dir() and any(
+                p.name != run_lock.NAME for p in run.path.iterdir()) and \
                 not run.never_checkpointed():
             what = ("another run" if run.settings_path.exists()
                     else "other files")
@@ -201,7 +204,7 @@ class RunDirectory:
         """
         if not self.path.is_dir():
             return False
-        names = {p.name for p in self.path.iterdir()}
+        names = {p.name for p in self.path.iterdir()} - {run_lock.NAME}
         if not names <= {"run.json", "checkpoints", "logs"} or \
                 "run.json" not in names:
             return False
@@ -210,9 +213,18 @@ class RunDirectory:
             p.name.startswith(".") for p in checkpoints.iterdir())
 
     @classmethod
-    def create(cls, path, settings):
-        """Starts a new run in `path` (see `check_new`)."""
+    def create(cls, path, settings, lock=None):
+        """Starts a new run in `path` (see `check_new`).
+
+        `lock(folder)`, if given, is called once the folder exists and
+        before anything is written in it (so two runs started into one
+        folder at once cannot both write run.json).
+        """
         run = cls.check_new(path)
+        if lock is not None:
+            run.path.mkdir(parents=True, exist_ok=True)
+            lock(run.path)
+            run = cls.check_new(path)  # as it is now that nobody else writes
         (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
         files.atomic_write_text(run.settings_path,
                                 json.dumps(settings, indent=2))

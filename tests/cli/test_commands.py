@@ -3,6 +3,7 @@
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,7 +13,8 @@ import keras
 import numpy as np
 import pytest
 
-from tfp_videoflow import cli
+from tests.helpers import write_lock
+from tfp_videoflow import cli, run_lock
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",
@@ -138,6 +140,49 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
         np.testing.assert_array_equal(a, b)
     # The temporary file of a checkpoint cut short does not survive.
     assert not [p for p in killed.rglob(".*") if p.is_file()]
+
+
+def test_a_run_in_use_is_refused_its_models_read_a_stale_lock_taken_over(
+        trained_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(trained_run, out)
+    lock = out / run_lock.NAME
+    with subprocess.Popen(["sleep", "600"]) as running:
+        write_lock(out, running.pid)
+        try:
+            assert cli.main(["train", "--steps", "5", "--resume", "--out",
+                             str(out)]) == 2
+            error = capsys.readouterr().err
+            assert f"is in use: training by process {running.pid} on " \
+                   f"{socket.gethostname()}" in error, error
+            assert error.count("\n") == 1
+            # Readers of the running run still work.
+            assert cli.main(["evaluate", "--model", str(out), "--num-samples",
+                             "0", "--max-videos", "2"]) == 0
+            assert cli.main(["sample", "--model", str(out), "--num-samples",
+                             "1", "--out", str(tmp_path / "samples")]) == 0
+        finally:
+            running.kill()
+    # Its process has gone (a kill -9 leaves the lock): the next training
+    # says so and takes the folder over; the lock goes when it ends.
+    assert lock.exists()
+    assert cli.main(["train", "--steps", "5", "--resume", "--out",
+                     str(out)]) == 0
+    assert f"took over the stale lock of process {running.pid}" in (
+        capsys.readouterr().out)
+    assert not lock.exists()
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 5
+
+
+def test_the_lock_is_released_when_training_fails(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(TRAIN + ["--steps", "1", "--out", str(out)]) == 0
+    (out / "checkpoints" / "latest.keras").write_bytes(b"damaged")
+    assert cli.main(["train", "--steps", "2", "--resume", "--out",
+                     str(out)]) == 2
+    assert "latest.keras cannot be read" in capsys.readouterr().err
+    assert not (out / run_lock.NAME).exists()
 
 
 def test_evaluate_prints_bits_and_baseline(trained_run, tmp_path, capsys):

@@ -2,12 +2,14 @@
 overwritten; run folders stay resumable; training that diverges stops."""
 
 import json
+import subprocess
 
 import keras
 import numpy as np
 import pytest
 
 import tfp_videoflow as vf
+from tests.helpers import write_lock
 from tfp_videoflow import cli, training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "1",
@@ -45,7 +47,14 @@ def files(tmp_path_factory):
     (root / "no_videos").mkdir()
     (root / "bad_video").mkdir()
     (root / "bad_video" / "a.npy").write_bytes(b"not an array")
-    return root
+    # A run whose training still runs (before its first checkpoint): a live
+    # process holds its lock.
+    (root / "in_use" / "checkpoints").mkdir(parents=True)
+    (root / "in_use" / "run.json").write_text(json.dumps(SETTINGS))
+    with subprocess.Popen(["sleep", "600"]) as running:
+        write_lock(root / "in_use", running.pid)
+        yield root
+        running.kill()
 
 
 CASES = {
@@ -71,6 +80,12 @@ CASES = {
         ["train", "--steps", "2", "--resume", "--learning-rate", "-1",
          "--out", "{root}/damaged_checkpoint"],
         "--learning-rate must be finite and > 0"),
+    "resume into a run folder in use": (
+        ["train", "--steps", "2", "--resume", "--out", "{root}/in_use"],
+        "in_use is in use: training by process "),
+    "new run into a run folder in use": (
+        TRAIN + ["--out", "{root}/in_use"],
+        "in_use is in use: training by process "),
     "truncated run.json": (
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_settings"], "run.json is damaged"),
