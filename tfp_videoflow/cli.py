@@ -14,7 +14,7 @@ import os
 import sys
 
 from tfp_videoflow import presets
-from tfp_videoflow.errors import UsageError
+from tfp_videoflow.errors import UsageError, WriteError
 
 DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
              "bair_robot_pushing_small, from --data-dir), or the path of a "
@@ -172,7 +172,8 @@ def main(argv=None):
         # Imported here so that `--help` and argument errors are instant.
         from tfp_videoflow import commands
         return getattr(commands, args.command)(args) or 0
-    except UsageError as error:
+    except (UsageError, WriteError) as error:
+        # WriteError: a full disk, a read-only or removed folder.
         print(f"videoflow {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -222,10 +222,9 @@ class RunDirectory:
         """
         run = cls.check_new(path)
         if lock is not None:
-            run.path.mkdir(parents=True, exist_ok=True)
-            lock(run.path)
+            lock(files.make_dirs(run.path))
             run = cls.check_new(path)  # as it is now that nobody else writes
-        (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        files.make_dirs(run.path / "checkpoints")
         files.atomic_write_text(run.settings_path,
                                 json.dumps(settings, indent=2))
         return run

@@ -1,12 +1,16 @@
 """The command line after a failure: one message, exit 2, nothing written or
 overwritten; run folders stay resumable; training that diverges stops."""
 
+import errno
 import json
+import os
 import subprocess
 
 import keras
 import numpy as np
+import PIL.Image
 import pytest
+import tensorflow as tf
 
 import tfp_videoflow as vf
 from tests.helpers import write_lock
@@ -211,3 +215,99 @@ def test_a_diverged_run_goes_on_at_a_lower_learning_rate(tmp_path, capsys):
     assert settings["learning_rate"] == 1e-3
     assert settings["learning_rate_changes"] == [
         {"step": 2, "learning_rate": 1e-4}]
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(
+        tmp_path, capsys, monkeypatch):
+    out = tmp_path / "full"
+    checkpoint = out / "checkpoints" / "latest.keras"
+    save = vf.VideoFlowModel.save
+    saves = []
+
+    def save_until_full(model, path, *args, **kwargs):
+        saves.append(path)
+        if len(saves) == 1:
+            return save(model, path, *args, **kwargs)
+        with open(path, "wb") as f:  # the disk fills half way through
+            f.write(b"PK half a file")
+        _no_space()
+
+    monkeypatch.setattr(vf.VideoFlowModel, "save", save_until_full)
+    argv = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "3",
+            "--checkpoint-every", "1", "--sample-every", "0", "--out",
+            str(out)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert (f"error: cannot write {checkpoint}: No space left on device "
+            "(an earlier version of it, if any, is kept unchanged).\n"
+            in error), error
+    assert error.count("\n") == 1
+    monkeypatch.undo()
+    # The step-1 checkpoint is intact, nothing half-written is left, the
+    # lock is gone, and --resume goes on once there is space again.
+    assert int(keras.models.load_model(checkpoint).optimizer.iterations) == 1
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()
+                  and "logs" not in p.parts) == ["latest.keras", "run.json"]
+    assert cli.main(["train", "--steps", "3", "--resume", "--out",
+                     str(out)]) == 0
+    assert int(keras.models.load_model(
+        out / "model.keras").optimizer.iterations) == 3
+
+
+def _fail_saved_model(*args, **kwargs):
+    raise tf.errors.ResourceExhaustedError(
+        None, None, "saved_model.pb: No space left on device")
+
+
+WRITE_FAILURES = {
+    "evaluate --json": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--num-samples", "0",
+         "--max-videos", "2", "--json", "{tmp}/results.json"],
+        (os, "fsync"), "{tmp}/results.json: No space left on device"),
+    "sample": (
+        ["sample", "--model", "{root}/tiny.keras", "--num-samples", "1",
+         "--out", "{tmp}/samples"],
+        (PIL.Image.Image, "save"), "{tmp}/samples/grid.png: No space left"),
+    "export": (
+        ["export", "--model", "{root}/tiny.keras", "--out", "{tmp}/served"],
+        (tf.saved_model, "save"),
+        "{tmp}/served: saved_model.pb: No space left on device"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITE_FAILURES))
+def test_a_full_disk_gives_one_line_naming_the_file(
+        case, files, tmp_path, capsys, monkeypatch):
+    argv, (owner, name), message = WRITE_FAILURES[case]
+    monkeypatch.setattr(owner, name, _fail_saved_model if case == "export"
+                        else _no_space)
+    assert cli.main([a.format(root=files, tmp=tmp_path) for a in argv]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot write {message.format(tmp=tmp_path)}" in error, error
+    assert error.count("\n") == 1, error
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only folders")
+def test_a_read_only_folder_gives_one_line_naming_the_file(
+        files, tmp_path, capsys):
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        assert cli.main(["evaluate", "--model", str(files / "tiny.keras"),
+                         "--num-samples", "0", "--max-videos", "2", "--json",
+                         str(read_only / "results.json")]) == 2
+        error = capsys.readouterr().err
+        assert (f"cannot write {read_only / 'results.json'}: Permission "
+                "denied") in error, error
+        assert cli.main(["sample", "--model", str(files / "tiny.keras"),
+                         "--out", str(read_only / "samples")]) == 2
+        error = capsys.readouterr().err
+        assert f"cannot write {read_only / 'samples'}: Permission" in error
+    finally:
+        read_only.chmod(0o700)
