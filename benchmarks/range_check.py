@@ -1,5 +1,6 @@
-"""Cost of VideoFlow's bin-range check (`check_range`): log_prob with and
-without it, alternating in one process, eagerly and in a tf.function.
+"""Cost of VideoFlow's bin-range checks: log_prob with them (the context's
+`check_range` and the targets' `validate_args=True`) and without either,
+alternating in one process, eagerly and in a tf.function.
 
     python benchmarks/range_check.py [PRESET] [BATCH] [REPEATS]
 
@@ -26,7 +27,8 @@ def main(preset="small", batch=8, repeats=15):
     context, target = values[:, :k], values[:, k:]
 
     def log_prob(check):
-        return model(context, check_range=check).log_prob(target)
+        return model(context, check_range=check,
+                     validate_args=check).log_prob(target)
 
     graphs = {c: tf.function(lambda c=c: log_prob(c)) for c in (True, False)}
     for mode, run in (("eager", log_prob),

@@ -1,10 +1,14 @@
 """Small models, videos and weight perturbations shared by the tests."""
 
+import json
+import socket
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 import tfp_videoflow as vf
+from tfp_videoflow import run_lock
 
 TINY = dict(frame_shape=(8, 8, 3), num_context_frames=2, num_target_frames=3,
             num_levels=2, steps_per_level=2, coupling="affine",
@@ -88,3 +92,10 @@ def write_movie(path, frames, rate=10):
             container.mux(stream.encode(
                 av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())
+
+
+def write_lock(folder, pid):
+    """The run-folder lock that a training of process `pid` here holds."""
+    (folder / run_lock.NAME).write_text(json.dumps(
+        {"pid": pid, "hostname": socket.gethostname(),
+         "started": "2026-12-02 01:00:00 UTC"}))

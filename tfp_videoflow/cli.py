@@ -14,7 +14,7 @@ import os
 import sys
 
 from tfp_videoflow import presets
-from tfp_videoflow.errors import UsageError
+from tfp_videoflow.errors import UsageError, WriteError
 
 DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
              "bair_robot_pushing_small, from --data-dir), or the path of a "
@@ -68,8 +68,10 @@ def _build_parser():
                        help="training windows mirrored left-right at random "
                             "('mirror': for a little real footage; held-out "
                             "data never is)")
-    train.add_argument("--learning-rate", type=float, default=1e-3,
-                       help="Adam learning rate (after warm-up)")
+    train.add_argument("--learning-rate", type=float, default=None,
+                       help="Adam learning rate (after warm-up; default "
+                            "1e-3); with --resume, the new rate from the "
+                            "checkpoint's step on (recorded in run.json)")
     train.add_argument("--warmup-steps", type=int, default=100,
                        help="steps of linear learning-rate warm-up")
     train.add_argument("--checkpoint-every", type=int, default=100,
@@ -214,7 +216,8 @@ def main(argv=None):
         # Imported here so that `--help` and argument errors are instant.
         from tfp_videoflow import commands
         return getattr(commands, args.command)(args) or 0
-    except UsageError as error:
+    except (UsageError, WriteError) as error:
+        # WriteError: a full disk, a read-only or removed folder.
         print(f"videoflow {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from tfp_videoflow import (
     evaluation,
     files,
     presets,
+    run_lock,
     training,
     visualization,
 )
@@ -283,6 +284,10 @@ def _check_resumed_overrides(pairs, settings, model):
                 "--out) to change them.")
 
 
+# --learning-rate of a new run when not given.
+DEFAULT_LEARNING_RATE = 1e-3
+
+
 def _new_model(settings):
     """A new compiled model of the run's settings."""
     overrides = settings.get("set") or {}
@@ -300,6 +305,27 @@ def _new_model(settings):
         jit_compile={"on": True, "off": False}.get(
             settings["jit_compile"], "auto"))
     return model
+
+
+def _resume_learning_rate(run, settings, model, step, new_rate, chief):
+    """Gives the resumed optimizer the run's learning rate at `step`.
+
+    A new `--learning-rate` is recorded in run.json as a change at `step`
+    (the chief writes it), so that a diverged run can go on at a lower rate
+    and a later `--resume` keeps it. Returns the settings.
+    """
+    rate = training.learning_rate_at(settings, step)
+    if new_rate is not None:
+        if chief:
+            settings = run.record_learning_rate(settings, step, new_rate)
+        print(f"learning rate {new_rate:g} from step {step} on (was "
+              f"{rate:g})")
+        rate = new_rate
+    # The checkpoint's schedule holds the rate it was saved with; the rate
+    # in run.json is the one to continue with (it can be newer).
+    model.optimizer.learning_rate = training.LinearWarmUp(
+        rate, settings["warmup_steps"])
+    return settings
 
 
 def _first_batch(videos, source, at_least=1):
@@ -356,6 +382,33 @@ def _check_numbers(args, at_least_one=(), non_negative=(), positive=()):
 
 
 def train(args):
+    # The run folder's lock (run_lock.py) is held from when training takes
+    # the folder until it returns or raises.
+    with contextlib.ExitStack() as held:
+        return _train(args, held)
+
+
+def _lock_run(held, folder):
+    """Holds `folder`'s lock until `held` closes; UsageError if in use."""
+    lock = run_lock.RunLock(folder)
+    try:
+        held.enter_context(lock)
+    except run_lock.LockError as error:
+        raise UsageError(str(error)) from error
+    if lock.took_over is not None:
+        print(f"{lock.path}: took over the stale lock of "
+              f"{run_lock.describe(lock.took_over)}, which no longer runs")
+
+
+def _check_unlocked(folder):
+    """UsageError if a running training holds `folder` (a new run there)."""
+    try:
+        run_lock.check_free(folder)
+    except run_lock.LockError as error:
+        raise UsageError(str(error)) from error
+
+
+def _train(args, held):
     _check_numbers(
         args, at_least_one=("steps", "batch_size", "checkpoint_every",
                             "validate_every", "validation_batches"),
@@ -379,6 +432,8 @@ def train(args):
         with scope():
             if args.resume:
                 run = training.RunDirectory.open(args.out)
+                if chief:
+                    _lock_run(held, run.path)
                 settings = run.settings()
                 if run.has_checkpoint():
                     model, step = run.load_checkpoint()
@@ -389,8 +444,12 @@ def train(args):
                 settings = _new_settings(args)
                 run = training.RunDirectory(args.out)
                 if chief:
+                    _check_unlocked(args.out)
                     training.RunDirectory.check_new(args.out)
                 model, step = _new_model(settings), 0
+        if args.resume:
+            settings = _resume_learning_rate(run, settings, model, step,
+                                             args.learning_rate, chief)
     except training.RunError as error:
         raise UsageError(str(error)) from error
     if step >= args.steps:
@@ -429,7 +488,8 @@ def train(args):
         # directory appear (a failure before leaves nothing behind). Only
         # the chief writes; the other workers use its settings.
         try:
-            run = training.RunDirectory.create(args.out, settings)
+            run = training.RunDirectory.create(
+                args.out, settings, lock=lambda path: _lock_run(held, path))
         except training.RunError as error:
             raise UsageError(str(error)) from error
     every = settings["checkpoint_every"]
@@ -473,7 +533,8 @@ def train(args):
             raise UsageError(
                 f"training diverged at step {guard.failure}; stopped without "
                 f"saving the non-finite model: {kept}. Try a lower "
-                "--learning-rate or a longer --warmup-steps in a new run.")
+                "--learning-rate with --resume (it continues from the "
+                "last checkpoint), or a longer --warmup-steps in a new run.")
         step = int(model.optimizer.iterations.numpy())
     if strategy is not None and replicas > 1:
         print(f"final weights fingerprint {training.fingerprint(model)}")
@@ -487,6 +548,8 @@ def _new_settings(args):
     settings = {k: v for k, v in vars(args).items()
                 if k not in ("resume", "steps", "command", "verbose",
                              "distribute")}
+    if settings["learning_rate"] is None:
+        settings["learning_rate"] = DEFAULT_LEARNING_RATE
     settings["set"] = _overrides(args.set)
     settings["validation_data"] = _validation_source(args)
     settings["validate_every"] = args.validate_every or args.checkpoint_every

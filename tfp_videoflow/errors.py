@@ -1,6 +1,24 @@
-"""The command line's error type (kept apart so that no module imports a
+"""The package's error types (kept apart so that no module imports a
 cycle: `cli` parses and reports, `commands` does the work and raises)."""
+
+import os
 
 
 class UsageError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
+
+
+class WriteError(OSError):
+    """A file could not be written (disk full, read-only or removed folder).
+
+    One line naming the file and the cause; the command line prints it
+    and exits with status 2. `path` is the file, `errno` the cause's.
+    """
+
+    def __init__(self, path, error):
+        cause = (os.strerror(error.errno) if error.errno
+                 else str(error) or type(error).__name__)
+        super().__init__(f"cannot write {path}: {cause} (an earlier "
+                         f"version of it, if any, is kept unchanged).")
+        self.path = path
+        self.errno = error.errno

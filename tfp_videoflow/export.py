@@ -85,11 +85,18 @@ def export_saved_model(model, path):
         path = files.check_new_output(path)
     except FileExistsError as error:
         raise ExportError(str(error)) from error
-    path.parent.mkdir(parents=True, exist_ok=True)
+    files.make_dirs(path.parent)
     serving = _Serving(model)
 
     def write(tmp):
-        tf.saved_model.save(serving, str(tmp), signatures=serving.signatures())
+        try:
+            tf.saved_model.save(serving, str(tmp),
+                                signatures=serving.signatures())
+        except tf.errors.OpError as error:
+            # TensorFlow's file system reports a full disk (or a read-only
+            # folder) as its own error: an OSError for files.atomic_write.
+            first = (str(error.message).strip().splitlines() or [""])[0]
+            raise OSError(first) from error
         if path.exists():
             path.rmdir()  # empty, checked above
 

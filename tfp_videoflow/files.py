@@ -12,6 +12,8 @@ import pathlib
 import shutil
 import uuid
 
+from tfp_videoflow import errors
+
 
 def atomic_write(path, write, unique=True):
     """Calls `write(tmp_path)` and renames the result to `path`.
@@ -20,6 +22,9 @@ def atomic_write(path, write, unique=True):
     format by it. It is unique, or, with `unique=False`, always the same
     for `path`, so that the next write replaces what a killed process left
     behind. Returns `path` as a `pathlib.Path`.
+
+    A failure to write (`OSError`: disk full, read-only or removed folder)
+    raises `errors.WriteError` naming `path` and the cause.
     """
     path = pathlib.Path(path)
     tag = uuid.uuid4().hex if unique else "tmp"
@@ -27,12 +32,28 @@ def atomic_write(path, write, unique=True):
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
+    except BaseException as error:
+        try:
+            if tmp.is_dir():
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:
+                tmp.unlink(missing_ok=True)
+        except OSError:  # the folder itself may be gone or unreadable
+            pass
+        if isinstance(error, OSError) and not isinstance(
+                error, errors.WriteError):
+            raise errors.WriteError(path, error) from error
         raise
+    return path
+
+
+def make_dirs(path):
+    """`path.mkdir(parents=True, exist_ok=True)`; `errors.WriteError` if not."""
+    path = pathlib.Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise errors.WriteError(path, error) from error
     return path
 
 

@@ -323,6 +323,26 @@ def encode_frames(flow, frames):
             tf.reshape(log_det, tf.stack([-1, num_frames])))
 
 
+def check_settings(num_target_frames, temperature):
+    """Raises `ValueError` unless T >= 1 is an integer and T > 0 finite.
+
+    A scalar tensor temperature is allowed (the exported `sample` signature
+    takes it as an input); a known value is checked.
+
+    Returns:
+      The temperature's static value, or None if it is not known.
+    """
+    if isinstance(num_target_frames, bool) or not float(
+            num_target_frames).is_integer() or num_target_frames < 1:
+        raise ValueError(f"num_target_frames must be an integer >= 1, "
+                         f"got {num_target_frames}.")
+    static = tf.get_static_value(temperature)
+    if static is not None and not 0 < float(static) < float("inf"):
+        raise ValueError(f"temperature must be finite and > 0, got "
+                         f"{temperature}.")
+    return static
+
+
 class LatentDynamics(tfd.Distribution):
     """p(target latents | context latents) as a TFP distribution.
 
@@ -354,16 +374,7 @@ class LatentDynamics(tfd.Distribution):
           name: distribution name.
         """
         parameters = dict(locals())
-        if isinstance(num_target_frames, bool) or not float(
-                num_target_frames).is_integer() or num_target_frames < 1:
-            raise ValueError(f"num_target_frames must be an integer >= 1, "
-                             f"got {num_target_frames}.")
-        # A scalar tensor is allowed (the exported `sample` signature takes
-        # the temperature as an input); known values are checked here.
-        static = tf.get_static_value(temperature)
-        if static is not None and not 0 < float(static) < float("inf"):
-            raise ValueError(f"temperature must be finite and > 0, got "
-                             f"{temperature}.")
+        static = check_settings(num_target_frames, temperature)
         if len(context_latents) != network.num_levels:
             raise ValueError(f"expected {network.num_levels} levels of context "
                              f"latents, got {len(context_latents)}.")

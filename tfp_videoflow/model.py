@@ -235,8 +235,31 @@ class VideoFlowModel(keras.Model):
         return cls(**config)
 
     # ------------------------------------------------------------ the model
+    def __call__(self, context, *args, **kwargs):
+        # Keras' Layer.__call__ re-raises what `call` raises under a first
+        # line of its own ("Exception encountered when calling ..."), the
+        # reason further down. The arguments are checked here first, so a bad
+        # one is refused with the reason on the first line. (Inside a graph,
+        # values are checked when it runs; those errors are not rewrapped.)
+        if tf.executing_eagerly():
+            self.check_call_arguments(context, *args, **kwargs)
+        return super().__call__(context, *args, **kwargs)
+
+    def check_call_arguments(self, context, num_target_frames=None,
+                             temperature=None, check_range=True,
+                             validate_args=False):
+        """Raises `ValueError` if `self(context, ...)` would refuse them."""
+        del validate_args  # any bool
+        latent_dynamics.check_settings(
+            self.num_target_frames if num_target_frames is None
+            else num_target_frames,
+            self.temperature if temperature is None else temperature)
+        video_flow.check_context(
+            self._context_values(context), self.frame_shape,
+            self.flow.flow_dtype, self.num_bits, check_range, "VideoFlow")
+
     def call(self, context, num_target_frames=None, temperature=None,
-             check_range=True):
+             check_range=True, validate_args=False):
         """The `VideoFlow` distribution of the frames after `context`.
 
         Args:
@@ -244,9 +267,11 @@ class VideoFlowModel(keras.Model):
             centres) or floats already in bin units.
           num_target_frames: T (default: the model's `num_target_frames`).
           temperature: prior temperature (default: the model's).
-          check_range: raise if float context frames, or the frames given
-            to `log_prob`, lie outside the bins [0, 2**num_bits] (see
-            `VideoFlow`); False to score values anywhere (e.g. samples).
+          check_range: raise if float context frames lie outside the bins
+            [0, 2**num_bits] (see `VideoFlow`); False skips the check.
+          validate_args: as in TFP: True also refuses frames given to
+            `log_prob` outside the bins. By default `log_prob` scores any
+            finite frames (its own samples too).
 
         Returns:
           A `VideoFlow` distribution over `[T, H, W, C]` frames in bin units.
@@ -258,7 +283,8 @@ class VideoFlowModel(keras.Model):
             num_target_frames,
             temperature=self.temperature if temperature is None
             else temperature, discrete_history=self.discrete_history,
-            num_bits=self.num_bits, check_range=check_range)
+            num_bits=self.num_bits, check_range=check_range,
+            validate_args=validate_args)
 
     def _context_values(self, context):
         context = tf.convert_to_tensor(context)

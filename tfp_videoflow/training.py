@@ -2,14 +2,17 @@
 
 `RunDirectory` is one training run on disk:
 
-    run.json                 the run's settings (written once), and with
-                             validation the best step so far ("best")
+    run.json                 the run's settings (written at the start, and
+                             again when --resume changes the learning rate);
+                             with validation the best step so far ("best")
     checkpoints/latest.keras model, optimizer (with its step counter) and
                              random state, replaced atomically every N steps
     logs/                    TensorBoard event files (logs/validation: the
                              validation curve)
     model.keras              the model: with validation the best one (the
                              lowest validation bits per pixel), else the last
+    train.lock               while `train` runs: its pid, host and start
+                             time (one writer per folder, see run_lock.py)
 
 The directory is created only when training can start (settings, model and
 data checked). A run stopped before its first checkpoint holds only run.json
@@ -35,7 +38,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import files
+from tfp_videoflow import files, run_lock
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -117,6 +120,21 @@ _REQUIRED_SETTINGS = ("data", "preset", "batch_size", "learning_rate",
                       "jit_compile", "precision", "deterministic")
 
 
+def learning_rate_at(settings, step):
+    """The peak learning rate of a run at `step`.
+
+    `settings["learning_rate"]`, or the last of `settings[
+    "learning_rate_changes"]` (`{"step": s, "learning_rate": r}`, ordered by
+    step, written by `RunDirectory.record_learning_rate`) made at or before
+    `step`.
+    """
+    rate = settings["learning_rate"]
+    for change in settings.get("learning_rate_changes", []):
+        if change["step"] <= step:
+            rate = change["learning_rate"]
+    return rate
+
+
 def load_model_file(path):
     """`keras.models.load_model(path)`; a clear `ValueError` if it fails.
 
@@ -171,7 +189,8 @@ class RunDirectory:
         run = cls(path)
         if run.path.exists() and not run.path.is_dir():
             raise RunError(f"{run.path} exists and is not a directory.")
-        if run.path.is_dir() and any(run.path.iterdir()) and \
+        if run.path.is_dir() and any(
+                p.name != run_lock.NAME for p in run.path.iterdir()) and \
                 not run.never_checkpointed():
             what = ("another run" if run.settings_path.exists()
                     else "other files")
@@ -188,7 +207,7 @@ class RunDirectory:
         """
         if not self.path.is_dir():
             return False
-        names = {p.name for p in self.path.iterdir()}
+        names = {p.name for p in self.path.iterdir()} - {run_lock.NAME}
         if not names <= {"run.json", "checkpoints", "logs"} or \
                 "run.json" not in names:
             return False
@@ -197,10 +216,18 @@ class RunDirectory:
             p.name.startswith(".") for p in checkpoints.iterdir())
 
     @classmethod
-    def create(cls, path, settings):
-        """Starts a new run in `path` (see `check_new`)."""
+    def create(cls, path, settings, lock=None):
+        """Starts a new run in `path` (see `check_new`).
+
+        `lock(folder)`, if given, is called once the folder exists and
+        before anything is written in it (so two runs started into one
+        folder at once cannot both write run.json).
+        """
         run = cls.check_new(path)
-        (run.path / "checkpoints").mkdir(parents=True, exist_ok=True)
+        if lock is not None:
+            lock(files.make_dirs(run.path))
+            run = cls.check_new(path)  # as it is now that nobody else writes
+        files.make_dirs(run.path / "checkpoints")
         files.atomic_write_text(run.settings_path,
                                 json.dumps(settings, indent=2))
         return run
@@ -229,6 +256,21 @@ class RunDirectory:
             raise RunError(f"{self.settings_path} is damaged: it lacks "
                            f"{', '.join(missing)}; this run cannot be "
                            "resumed: start a new one with another --out.")
+        return settings
+
+    def record_learning_rate(self, settings, step, rate):
+        """Records in run.json that the learning rate is `rate` from `step`.
+
+        Changes recorded after `step` belonged to training that no
+        checkpoint kept (the run resumes from `step`): they are dropped.
+        Returns the updated settings.
+        """
+        changes = [c for c in settings.get("learning_rate_changes", [])
+                   if c["step"] < step]
+        settings = {**settings, "learning_rate_changes": changes + [
+            {"step": int(step), "learning_rate": float(rate)}]}
+        files.atomic_write_text(self.settings_path,
+                                json.dumps(settings, indent=2))
         return settings
 
     def has_checkpoint(self):

@@ -15,8 +15,15 @@ the context) and `trainable_variables` (flow and prior, complete) behave as
 in any TFP distribution; so do batch slicing (`dist[1:3]` slices the
 context), `copy()` (both keep the same flow and prior, i.e. the same
 weights) and `experimental_default_event_space_bijector()` (the identity:
-frames are unconstrained reals). `log_prob` and the context refuse float
-values outside the bins, [0, 2**num_bits], unless `check_range=False`.
+frames are unconstrained reals).
+
+As in TFP, `log_prob` scores any finite value by default: the flow's density
+is defined on all of R^D, so `dist.log_prob(dist.sample(seed=...))` works
+(the flow's samples may leave the bins, rarely once trained). With
+`validate_args=True` (also `dist.copy(validate_args=True)`) it refuses
+frames outside the bins, [0, 2**num_bits], the mistake of giving 0..255
+values to a 5-bit model. The context is checked against the bins always
+(it comes from the user, never from a sample), unless `check_range=False`.
 """
 
 import math
@@ -52,26 +59,17 @@ class VideoFlow(tfd.TransformedDistribution):
             and every earlier target (or sampled) frame are placed at the
             centres of their bins before they are encoded as history.
           num_bits: bit depth of the bins.
-          check_range: raise if the context or the frames given to
-            `log_prob` lie outside the bins, [0, 2**num_bits] (pixel
-            values 0..255 given to a 5-bit model, say). The density is
-            defined everywhere, and the flow's samples may leave the range
-            (rarely once trained): pass False to score them too.
-          validate_args: as in TFP.
+          check_range: raise if the context lies outside the bins,
+            [0, 2**num_bits] (pixel values 0..255 given to a 5-bit model,
+            say); False skips the check (values known to be in range).
+          validate_args: as in TFP; True also refuses frames given to
+            `log_prob` outside the bins (their support check).
           name: distribution name.
         """
         parameters = dict(locals())
-        context = flow_bijector.check_image(
-            context, flow.frame_shape, flow.flow_dtype, f"{name} context")
-        if context.shape.rank is not None and context.shape.rank < 4:
-            raise ValueError(
-                f"{name}: context must be frames [*batch, K, H, W, C], got "
-                f"shape {context.shape}.")
-        if context.shape[-4] == 0:
-            raise ValueError(f"{name}: at least one context frame is needed.")
-        self._check_range = bool(check_range)
         self._num_bits = dequantization.check_bits(num_bits)
-        context = self._in_range(context, f"{name} context")
+        context = check_context(context, flow.frame_shape, flow.flow_dtype,
+                                self._num_bits, check_range, name)
         if tuple(dynamics_network.latent_shapes) != tuple(flow.latent_shapes):
             raise ValueError(
                 f"{name}: the dynamics network models latents "
@@ -140,7 +138,10 @@ class VideoFlow(tfd.TransformedDistribution):
         frames = flow_bijector.check_image(
             frames, self.bijector.frame_shape, self.bijector.flow_dtype,
             f"{self.name}.log_prob")
-        frames = self._in_range(frames, f"{self.name}.log_prob")
+        if self.validate_args:
+            # TFP's convention: support checks only under validate_args.
+            frames = check_bin_range(frames, self._num_bits,
+                                     f"{self.name}.log_prob")
         num_frames = (frames.shape[-4] if frames.shape.rank
                       and frames.shape.rank >= 4 else None)
         if num_frames != self.num_target_frames:
@@ -149,15 +150,6 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"target frames [..., T={self.num_target_frames}, H, W, C], "
                 f"got shape {frames.shape}.")
         return frames
-
-    def _in_range(self, values, where):
-        """`values` if they lie in the bins [0, 2**num_bits] (see check_range).
-
-        Raises `ValueError` eagerly, `InvalidArgumentError` in a graph.
-        """
-        if not self._check_range:
-            return values
-        return check_bin_range(values, self._num_bits, where)
 
     def _folded_log_prob(self, frames):
         """Frames `[*sample, *batch, T, H, W, C]` -> `[N, T]` log densities."""
@@ -222,8 +214,31 @@ class VideoFlow(tfd.TransformedDistribution):
         return dequantization.bits_per_pixel(self.log_prob(frames), num_values)
 
 
+def check_context(context, frame_shape, dtype, num_bits, check_range, name):
+    """The context as a tensor, if it is finite frames `[*batch, K, H, W, C]`.
+
+    K >= 1, and with `check_range` the values lie in the bins (see
+    `check_bin_range`). Raises `ValueError` (`InvalidArgumentError` for
+    values inside a graph).
+    """
+    context = flow_bijector.check_image(context, frame_shape, dtype,
+                                        f"{name} context")
+    if context.shape.rank is not None and context.shape.rank < 4:
+        raise ValueError(
+            f"{name}: context must be frames [*batch, K, H, W, C], got "
+            f"shape {context.shape}.")
+    if context.shape[-4] == 0:
+        raise ValueError(f"{name}: at least one context frame is needed.")
+    if check_range:
+        context = check_bin_range(context, num_bits, f"{name} context")
+    return context
+
+
 def check_bin_range(values, num_bits, where):
-    """Raises unless every value lies in [0, 2**num_bits] (bin units)."""
+    """Raises unless every value lies in [0, 2**num_bits] (bin units).
+
+    Raises `ValueError` eagerly, `InvalidArgumentError` in a graph.
+    """
     top = 2.0 ** num_bits
     hint = (f"expected values in bin units, in [0, {top:g}] for a "
             f"{num_bits}-bit model (uint8 pixels can be given as uint8)")

@@ -74,7 +74,7 @@ def write_samples(out_dir, context, futures, scale=None):
       The paths written.
     """
     out_dir = files.check_new_output(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    files.make_dirs(out_dir)
     context, futures = np.asarray(context), np.asarray(futures)
     scale = scale or max(1, 128 // context.shape[1])
     videos = np.concatenate(

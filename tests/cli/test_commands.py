@@ -2,7 +2,9 @@
 
 import json
 import pathlib
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +15,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfp_videoflow import cli, commands, data, evaluation
+from tests.helpers import write_lock
+from tfp_videoflow import cli, commands, data, evaluation, run_lock
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",
@@ -70,6 +73,34 @@ def test_interrupted_and_resumed_equals_uninterrupted(trained_run, tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_resume_with_a_new_learning_rate_records_and_keeps_it(trained_run,
+                                                             tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert cli.main(TRAIN + ["--steps", "2", "--out", str(first)]) == 0
+    shutil.copytree(first, second)
+    # The new rate from step 2 on, in one resume ...
+    assert cli.main(["train", "--steps", "4", "--resume", "--learning-rate",
+                     "1e-4", "--out", str(first)]) == 0
+    # ... or recorded at step 2 (nothing to train) and kept by a resume
+    # without the flag, although the checkpoint of step 2 holds the old rate.
+    assert cli.main(["train", "--steps", "2", "--resume", "--learning-rate",
+                     "1e-4", "--out", str(second)]) == 0
+    assert cli.main(["train", "--steps", "4", "--resume", "--out",
+                     str(second)]) == 0
+    for out in (first, second):
+        settings = json.loads((out / "run.json").read_text())
+        assert settings["learning_rate"] == 3e-3
+        assert settings["learning_rate_changes"] == [
+            {"step": 2, "learning_rate": 1e-4}]
+    model, weights = _weights(first / "model.keras")
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-4)
+    _, same = _weights(second / "model.keras")
+    _, whole = _weights(trained_run / "model.keras")  # 3e-3 throughout
+    for a, b in zip(weights, same, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(weights, whole))
+
+
 def test_one_replica_strategy_and_resume_equal_the_plain_run(trained_run,
                                                               tmp_path):
     # Under a strategy Keras builds the model from a batch it takes off the
@@ -122,6 +153,49 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
         np.testing.assert_array_equal(a, b)
     # The temporary file of a checkpoint cut short does not survive.
     assert not [p for p in killed.rglob(".*") if p.is_file()]
+
+
+def test_a_run_in_use_is_refused_its_models_read_a_stale_lock_taken_over(
+        trained_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(trained_run, out)
+    lock = out / run_lock.NAME
+    with subprocess.Popen(["sleep", "600"]) as running:
+        write_lock(out, running.pid)
+        try:
+            assert cli.main(["train", "--steps", "5", "--resume", "--out",
+                             str(out)]) == 2
+            error = capsys.readouterr().err
+            assert f"is in use: training by process {running.pid} on " \
+                   f"{socket.gethostname()}" in error, error
+            assert error.count("\n") == 1
+            # Readers of the running run still work.
+            assert cli.main(["evaluate", "--model", str(out), "--num-samples",
+                             "0", "--max-videos", "2"]) == 0
+            assert cli.main(["sample", "--model", str(out), "--num-samples",
+                             "1", "--out", str(tmp_path / "samples")]) == 0
+        finally:
+            running.kill()
+    # Its process has gone (a kill -9 leaves the lock): the next training
+    # says so and takes the folder over; the lock goes when it ends.
+    assert lock.exists()
+    assert cli.main(["train", "--steps", "5", "--resume", "--out",
+                     str(out)]) == 0
+    assert f"took over the stale lock of process {running.pid}" in (
+        capsys.readouterr().out)
+    assert not lock.exists()
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 5
+
+
+def test_the_lock_is_released_when_training_fails(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(TRAIN + ["--steps", "1", "--out", str(out)]) == 0
+    (out / "checkpoints" / "latest.keras").write_bytes(b"damaged")
+    assert cli.main(["train", "--steps", "2", "--resume", "--out",
+                     str(out)]) == 2
+    assert "latest.keras cannot be read" in capsys.readouterr().err
+    assert not (out / run_lock.NAME).exists()
 
 
 def test_evaluate_prints_bits_and_baseline(trained_run, tmp_path, capsys):

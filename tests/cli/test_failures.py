@@ -1,13 +1,19 @@
 """The command line after a failure: one message, exit 2, nothing written or
 overwritten; run folders stay resumable; training that diverges stops."""
 
+import errno
 import json
+import os
+import subprocess
 
 import keras
 import numpy as np
+import PIL.Image
 import pytest
+import tensorflow as tf
 
 import tfp_videoflow as vf
+from tests.helpers import write_lock
 from tfp_videoflow import cli, training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "1",
@@ -48,7 +54,14 @@ def files(tmp_path_factory):
     (root / "no_videos").mkdir()
     (root / "bad_video").mkdir()
     (root / "bad_video" / "a.npy").write_bytes(b"not an array")
-    return root
+    # A run whose training still runs (before its first checkpoint): a live
+    # process holds its lock.
+    (root / "in_use" / "checkpoints").mkdir(parents=True)
+    (root / "in_use" / "run.json").write_text(json.dumps(SETTINGS))
+    with subprocess.Popen(["sleep", "600"]) as running:
+        write_lock(root / "in_use", running.pid)
+        yield root
+        running.kill()
 
 
 CASES = {
@@ -104,6 +117,16 @@ CASES = {
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_checkpoint"],
         "latest.keras cannot be read: not a complete .keras file"),
+    "resume with learning rate -1": (
+        ["train", "--steps", "2", "--resume", "--learning-rate", "-1",
+         "--out", "{root}/damaged_checkpoint"],
+        "--learning-rate must be finite and > 0"),
+    "resume into a run folder in use": (
+        ["train", "--steps", "2", "--resume", "--out", "{root}/in_use"],
+        "in_use is in use: training by process "),
+    "new run into a run folder in use": (
+        TRAIN + ["--out", "{root}/in_use"],
+        "in_use is in use: training by process "),
     "truncated run.json": (
         ["train", "--steps", "2", "--resume", "--out",
          "{root}/damaged_settings"], "run.json is damaged"),
@@ -197,8 +220,132 @@ def test_training_that_diverges_stops_and_keeps_the_last_checkpoint(
     assert int(model.optimizer.iterations) == 1
     assert all(np.all(np.isfinite(w.numpy())) for w in model.weights
                if w.dtype.startswith("float"))
-    # --resume continues from that checkpoint (and diverges again there).
+    # --resume continues from that checkpoint (and diverges again there) ...
     assert cli.main(["train", "--steps", "4", "--resume", "--out",
                      str(out)]) == 2
-    assert "training diverged at step 2" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "training diverged at step 2" in error
+    assert "lower --learning-rate with --resume" in error
     assert int(keras.models.load_model(checkpoint).optimizer.iterations) == 1
+
+
+def test_a_diverged_run_goes_on_at_a_lower_learning_rate(tmp_path, capsys):
+    out = tmp_path / "run"
+    resume = ["train", "--steps", "4", "--resume", "--out", str(out)]
+    assert cli.main(["train", "--preset", "tiny", "--batch-size", "2",
+                     "--steps", "2", "--checkpoint-every", "2",
+                     "--warmup-steps", "0", "--sample-every", "0", "--out",
+                     str(out)]) == 0
+    # Step 3 at this rate is not survivable: diverged, step 2 kept ...
+    assert cli.main(resume + ["--learning-rate", "1e30"]) == 2
+    error = capsys.readouterr().err
+    assert "training diverged at step 4" in error, error
+    assert "step 2) is kept" in error
+    # ... and a lower rate continues from there.
+    assert cli.main(resume + ["--learning-rate", "1e-4"]) == 0
+    assert "learning rate 0.0001 from step 2 on (was 1e+30)" in (
+        capsys.readouterr().out)
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.optimizer.iterations) == 4
+    assert all(np.all(np.isfinite(w.numpy())) for w in model.weights
+               if w.dtype.startswith("float"))
+    settings = json.loads((out / "run.json").read_text())
+    assert settings["learning_rate"] == 1e-3
+    assert settings["learning_rate_changes"] == [
+        {"step": 2, "learning_rate": 1e-4}]
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_while_checkpointing_keeps_the_last_checkpoint(
+        tmp_path, capsys, monkeypatch):
+    out = tmp_path / "full"
+    checkpoint = out / "checkpoints" / "latest.keras"
+    save = vf.VideoFlowModel.save
+    saves = []
+
+    def save_until_full(model, path, *args, **kwargs):
+        saves.append(path)
+        if len(saves) == 1:
+            return save(model, path, *args, **kwargs)
+        with open(path, "wb") as f:  # the disk fills half way through
+            f.write(b"PK half a file")
+        _no_space()
+
+    monkeypatch.setattr(vf.VideoFlowModel, "save", save_until_full)
+    argv = ["train", "--preset", "tiny", "--batch-size", "2", "--steps", "3",
+            "--checkpoint-every", "1", "--sample-every", "0", "--out",
+            str(out)]
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert (f"error: cannot write {checkpoint}: No space left on device "
+            "(an earlier version of it, if any, is kept unchanged).\n"
+            in error), error
+    assert error.count("\n") == 1
+    monkeypatch.undo()
+    # The step-1 checkpoint is intact, nothing half-written is left, the
+    # lock is gone, and --resume goes on once there is space again.
+    assert int(keras.models.load_model(checkpoint).optimizer.iterations) == 1
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()
+                  and "logs" not in p.parts) == ["latest.keras", "run.json"]
+    assert cli.main(["train", "--steps", "3", "--resume", "--out",
+                     str(out)]) == 0
+    assert int(keras.models.load_model(
+        out / "model.keras").optimizer.iterations) == 3
+
+
+def _fail_saved_model(*args, **kwargs):
+    raise tf.errors.ResourceExhaustedError(
+        None, None, "saved_model.pb: No space left on device")
+
+
+WRITE_FAILURES = {
+    "evaluate --json": (
+        ["evaluate", "--model", "{root}/tiny.keras", "--num-samples", "0",
+         "--max-videos", "2", "--json", "{tmp}/results.json"],
+        (os, "fsync"), "{tmp}/results.json: No space left on device"),
+    "sample": (
+        ["sample", "--model", "{root}/tiny.keras", "--num-samples", "1",
+         "--out", "{tmp}/samples"],
+        (PIL.Image.Image, "save"), "{tmp}/samples/grid.png: No space left"),
+    "export": (
+        ["export", "--model", "{root}/tiny.keras", "--out", "{tmp}/served"],
+        (tf.saved_model, "save"),
+        "{tmp}/served: saved_model.pb: No space left on device"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRITE_FAILURES))
+def test_a_full_disk_gives_one_line_naming_the_file(
+        case, files, tmp_path, capsys, monkeypatch):
+    argv, (owner, name), message = WRITE_FAILURES[case]
+    monkeypatch.setattr(owner, name, _fail_saved_model if case == "export"
+                        else _no_space)
+    assert cli.main([a.format(root=files, tmp=tmp_path) for a in argv]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot write {message.format(tmp=tmp_path)}" in error, error
+    assert error.count("\n") == 1, error
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only folders")
+def test_a_read_only_folder_gives_one_line_naming_the_file(
+        files, tmp_path, capsys):
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o500)
+    try:
+        assert cli.main(["evaluate", "--model", str(files / "tiny.keras"),
+                         "--num-samples", "0", "--max-videos", "2", "--json",
+                         str(read_only / "results.json")]) == 2
+        error = capsys.readouterr().err
+        assert (f"cannot write {read_only / 'results.json'}: Permission "
+                "denied") in error, error
+        assert cli.main(["sample", "--model", str(files / "tiny.keras"),
+                         "--out", str(read_only / "samples")]) == 2
+        error = capsys.readouterr().err
+        assert f"cannot write {read_only / 'samples'}: Permission" in error
+    finally:
+        read_only.chmod(0o700)

@@ -1,6 +1,8 @@
 """Every failure leaves the model usable and says what is wrong; sizes of
 zero, non-finite settings, values outside the bins; TFP slicing and copy."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -87,20 +89,32 @@ def test_bad_model_settings(setting, message):
 def test_float_values_outside_the_bins_are_refused(tiny_model, tiny_videos):
     k = tiny_model.num_context_frames
     pixels = tiny_videos[:2, :k + 3].astype(np.float32)  # 0..255, 5 bits
+    # The context comes from the user: always checked.
     with pytest.raises(ValueError, match=r"in \[0, 32\] for a 5-bit model"
                                          r".*; got values in \[0, 255\]"):
         tiny_model(pixels[:, :k])
+    # Frames given to log_prob: checked under validate_args=True, from the
+    # model's argument or from copy(validate_args=True).
     dist = tiny_model(tiny_videos[:2, :k])
-    with pytest.raises(ValueError, match=r"log_prob: .*\[0, 32\].*255"):
-        dist.log_prob(pixels[:, k:])
+    strict = tiny_model(tiny_videos[:2, :k], validate_args=True)
+    for checked in (strict, dist.copy(validate_args=True), strict[0:2]):
+        assert checked.validate_args
+        with pytest.raises(ValueError, match=r"log_prob: .*\[0, 32\].*255"):
+            checked.log_prob(pixels[:, k:])
     with pytest.raises(ValueError, match=r"got values in \[-0\.4"):
-        dist.log_prob(bin_values(tiny_videos[:2, k:k + 3], 5, 0) - 0.5)
+        strict.log_prob(bin_values(tiny_videos[:2, k:k + 3], 5, 0) - 0.5)
     # Inside a graph the same check runs when the graph does.
-    log_prob = tf.function(lambda x: dist.log_prob(x))
+    log_prob = tf.function(lambda x: strict.log_prob(x))
     with pytest.raises(tf.errors.InvalidArgumentError, match="above 32"):
         log_prob(pixels[:, k:])
-    # The opt-out scores any values (the density is defined everywhere).
-    unchecked = tiny_model(pixels[:, :k] / 8.0, check_range=False)
+    # By default (TFP's convention) any finite values are scored: the
+    # density is defined everywhere.
+    assert not dist.validate_args
+    assert np.all(np.isfinite(dist.log_prob(pixels[:, k:])))
+    np.testing.assert_array_equal(dist.log_prob(pixels[:, k:]),
+                                  dist.copy().log_prob(pixels[:, k:]))
+    # The context's opt-out.
+    unchecked = tiny_model(pixels[:, :k] / 8.0 + 40.0, check_range=False)
     assert np.all(np.isfinite(unchecked.log_prob(pixels[:, k:])))
 
 
@@ -140,3 +154,33 @@ def test_a_fit_that_diverges_stops_at_once_and_names_the_step(tiny_videos):
     model.fit(tiny_videos, batch_size=2, epochs=5, verbose=0,
               callbacks=[guard])
     assert guard.failure and int(model.optimizer.iterations) < 6
+
+
+@pytest.mark.parametrize("arguments, reason", [
+    (dict(channels=1), r"VideoFlow context: expected event shape \(H, W, C\) "
+                       r"= \(8, 8, 3\), got \(8, 8, 1\)"),
+    (dict(temperature=-1.0), r"temperature must be finite and > 0, got -1"),
+    (dict(num_target_frames=0), r"num_target_frames must be an integer >= 1"),
+    (dict(dtype=np.int32), r"context must be uint8 pixels or floats"),
+    (dict(dtype=np.float32, scale=255.0), r"VideoFlow context: expected "
+                                         r"values in bin units, in \[0, 32\]"),
+    (dict(frames=0), r"at least one context frame is needed"),
+])
+def test_a_bad_argument_to_the_model_is_the_first_line(
+        tiny_model, tiny_videos, arguments, reason):
+    # Keras rewraps what `call` raises under its own first line; the model
+    # checks its arguments before that.
+    arguments = dict(arguments)
+    context = tiny_videos[:2, :arguments.pop("frames", 2),
+                          ..., :arguments.pop("channels", 3)]
+    if "dtype" in arguments:
+        context = (context * arguments.pop("scale", 1 / 8)).astype(
+            arguments.pop("dtype"))
+    with pytest.raises(ValueError) as raised:
+        tiny_model(context, **arguments)
+    first_line = str(raised.value).splitlines()[0]
+    assert re.search(reason, first_line), first_line
+    if "temperature" in arguments:
+        with pytest.raises(ValueError) as raised:
+            tiny_model.sample_future(context, **arguments)
+        assert re.search(reason, str(raised.value).splitlines()[0])

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.helpers import bin_values, moving_squares
+import tfp_videoflow as vf
+from tests.helpers import TINY, bin_values, moving_squares
 
 
 def _context(model, batch_shape, seed=0):
@@ -16,9 +17,8 @@ def _context(model, batch_shape, seed=0):
 @pytest.mark.parametrize("batch_shape", [(1,), (3,), (2, 2)])
 @pytest.mark.parametrize("num_frames", [1, 3])
 def test_shapes(tiny_model, batch_shape, num_frames):
-    # The untrained model's samples leave the bins: score them anyway.
     dist = tiny_model(_context(tiny_model, batch_shape),
-                      num_target_frames=num_frames, check_range=False)
+                      num_target_frames=num_frames)
     assert dist.batch_shape == batch_shape
     assert dist.event_shape == (num_frames, 8, 8, 3)
     draws = dist.sample(2, seed=1)
@@ -44,8 +44,7 @@ def test_seeded_sampling_is_reproducible(tiny_model):
 
 def test_log_prob_of_a_sample_is_base_log_prob_minus_forward_log_det(
         tiny_model):
-    dist = tiny_model(_context(tiny_model, (2,)), num_target_frames=2,
-                      check_range=False)
+    dist = tiny_model(_context(tiny_model, (2,)), num_target_frames=2)
     latents = dist.distribution.sample(4, seed=3)
     frames = dist.bijector.forward(latents)
     np.testing.assert_array_equal(frames, dist.sample(4, seed=3))
@@ -71,8 +70,7 @@ def test_per_frame_log_prob_sums_to_log_prob(tiny_model, tiny_videos):
 
 def test_temperature_reaches_log_prob_and_sample(tiny_model):
     context = _context(tiny_model, (1,))
-    cold, warm = (tiny_model(context, temperature=t, check_range=False)
-                  for t in (0.5, 1.0))
+    cold, warm = (tiny_model(context, temperature=t) for t in (0.5, 1.0))
     cold_draws, warm_draws = cold.sample(8, seed=2), warm.sample(8, seed=2)
     assert float(tf.math.reduce_std(cold_draws)) < float(
         tf.math.reduce_std(warm_draws))
@@ -132,3 +130,29 @@ def test_bad_context(tiny_model):
         tiny_model(np.zeros((1, 2, 8, 8, 3), np.int32))
     with pytest.raises(ValueError, match="context frame"):
         tiny_model(np.zeros((1, 0, 8, 8, 3), np.uint8))
+
+
+@pytest.mark.parametrize("preset", ["tests' TINY", "tiny", "small"])
+def test_log_prob_scores_its_own_samples(preset):
+    # TFP's most basic idiom (REINFORCE, ELBOs): score what was sampled. The
+    # untrained flow's samples leave the bins; the density is defined there.
+    model = (vf.VideoFlowModel(**TINY) if preset == "tests' TINY"
+             else vf.VideoFlowModel.from_preset(preset))
+    k, size = model.num_context_frames, model.frame_shape[0]
+    # 4 videos: the "small" mixture starts from 8 top-level latents.
+    videos = moving_squares(4, k + model.num_target_frames, size, seed=5)
+    model.initialize(videos)
+    dist = model(videos[:, :k])
+    draws = dist.sample(2, seed=11)
+    assert float(tf.reduce_min(draws)) < 0 or float(
+        tf.reduce_max(draws)) > 2 ** model.num_bits  # outside the bins
+    for scored, values in ((dist, draws), (dist[1:3], draws[:, 1:3]),
+                           (dist[0], draws[:, 0]), (dist.copy(), draws)):
+        log_prob = scored.log_prob(values)
+        assert log_prob.shape == values.shape[:-4]
+        assert np.all(np.isfinite(log_prob))
+    for derived in (dist[1:3], dist.copy()):
+        values = derived.sample(seed=12)
+        assert np.all(np.isfinite(derived.log_prob(values)))
+    np.testing.assert_allclose(dist[1:3].log_prob(draws[:, 1:3]),
+                               dist.log_prob(draws)[:, 1:3], rtol=1e-5)
