@@ -201,9 +201,12 @@ def markdown(report):
         f"{clip['size']}x{clip['size']}; train {clip['train']} frames, "
         f"validation {clip['validation']}, test {clip['test']}.",
         "",
-        f"Trained with `{shlex.join(report['train_command'])}` in "
-        f"{report['train_seconds'] / 60:.1f} minutes; model "
-        f"{model['num_context_frames']} context + "
+        (f"Trained with `{shlex.join(report['train_command'])}` in "
+         f"{report['train_seconds'] / 60:.1f} minutes; model "
+         if report["train_command"] else
+         f"Trained as its run.json says (best validation: "
+         f"{report['run_json'].get('best')}); model ")
+        + f"{model['num_context_frames']} context + "
         f"{model['num_target_frames']} target frames, {n} bits.",
         "",
         f"| on the same held-out target frames ({report['windows']} windows "
@@ -245,6 +248,10 @@ def _arguments():
                         help="no validation/ part (model.keras: the last)")
     parser.add_argument("--num-samples", type=int, default=8,
                         help="N of best-of-N")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="measure the run NAME already trained (e.g. "
+                             "one stopped once its validation bits rose: "
+                             "its model.keras is the best)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: " + " ".join(QUICK_TRAIN)
                         + ", best of 2")
@@ -264,15 +271,19 @@ def main():
                                           if args.clip else "bikes"))
     work = pathlib.Path(args.work) / name
     folder, run = work / "data", work / "run"
-    if run.exists():
-        sys.exit(f"{run} exists: choose another --name or --work.")
+    if run.exists() != args.measure_only:
+        sys.exit(f"{run} exists: choose another --name or --work."
+                 if run.exists() else f"{run}: no run to measure.")
     source, frames = _clip(args, work)
     parts = write_parts(square_frames(frames, args.size), folder,
                         not args.no_validation)
-    train_args = (QUICK_TRAIN if args.quick else DEFAULT_TRAIN) \
-        if args.train_args is None else shlex.split(args.train_args)
-    command, seconds = train(folder, run, args.size, train_args,
-                             not args.no_validation)
+    if args.measure_only:  # the run's own record of its training
+        command, seconds = None, None
+    else:
+        train_args = (QUICK_TRAIN if args.quick else DEFAULT_TRAIN) \
+            if args.train_args is None else shlex.split(args.train_args)
+        command, seconds = train(folder, run, args.size, train_args,
+                                 not args.no_validation)
     model = training.load_model_file(run / "model.keras")
     k, t = model.num_context_frames, model.num_target_frames
     num_samples = 2 if args.quick else args.num_samples
@@ -285,7 +296,8 @@ def main():
                  "original_shape": list(frames.shape[1:]), "size": args.size,
                  **{p: len(parts.get(p, ())) for p in
                     ("train", "validation", "test")}},
-        "train_command": ["videoflow"] + command[2:],
+        "train_command": None if command is None
+        else ["videoflow"] + command[2:],
         "train_seconds": seconds,
         "model": {"num_bits": model.num_bits, "num_context_frames": k,
                   "num_target_frames": t},

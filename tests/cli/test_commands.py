@@ -155,6 +155,55 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     assert not [p for p in killed.rglob(".*") if p.is_file()]
 
 
+def _kill_after_a_new_checkpoint(out, resume, delay):
+    """Starts a long `train` into `out`, SIGKILLs it `delay` s after its next
+    checkpoint begins to appear (so during steps or during a save)."""
+    checkpoint = out / "checkpoints" / "latest.keras"
+    before = checkpoint.stat().st_mtime_ns if checkpoint.exists() else None
+    flags = (["train", "--resume", "--steps", "100000", "--out", str(out)]
+             if resume else TRAIN + ["--steps", "100000", "--out", str(out)])
+    process = subprocess.Popen([sys.executable, "-m", "tfp_videoflow", *flags],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while process.poll() is None and (
+                not checkpoint.exists()
+                or checkpoint.stat().st_mtime_ns == before):
+            assert time.monotonic() < deadline, "no new checkpoint in 180 s"
+            time.sleep(0.02)
+        time.sleep(delay)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+
+def test_five_kills_then_resumed_equals_an_uninterrupted_run(tmp_path):
+    # Issue 21's soak: SIGKILL at random moments (seeded), five times, each
+    # followed by --resume; the run ends bit-identical to one never killed.
+    delays = np.random.default_rng(21).uniform(0.0, 0.6, size=5)
+    out = tmp_path / "killed"
+    for kill, delay in enumerate(delays):
+        _kill_after_a_new_checkpoint(out, resume=kill > 0, delay=delay)
+    reached = int(keras.models.load_model(
+        out / "checkpoints" / "latest.keras").optimizer.iterations)
+    total = reached + 3  # ends inside a checkpoint interval
+    assert cli.main(["train", "--steps", str(total), "--resume", "--out",
+                     str(out)]) == 0
+    whole = tmp_path / "whole"
+    assert cli.main(TRAIN + ["--steps", str(total), "--out", str(whole)]) == 0
+    resumed, resumed_weights = _weights(out / "model.keras")
+    whole_model, whole_weights = _weights(whole / "model.keras")
+    assert int(resumed.optimizer.iterations) == total
+    for a, b in zip(resumed_weights, whole_weights, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(resumed.optimizer.variables, whole_model.optimizer.variables,
+                    strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not [p for p in out.rglob(".*") if p.is_file()]
+
+
 def test_a_run_in_use_is_refused_its_models_read_a_stale_lock_taken_over(
         trained_run, tmp_path, capsys):
     out = tmp_path / "run"
