@@ -26,7 +26,10 @@ NOTEBOOKS_REQUIRE = ["nbclient>=0.10", "nbformat>=5.10", "ipykernel>=6",
                      "matplotlib>=3.8"]
 EXTRAS_REQUIRE = {
     # The tests run the notebooks too, so they need what the notebooks need.
-    "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.17,<0.18"] + NOTEBOOKS_REQUIRE,
+    # PyAV: the tests write and read real .mp4 files (a user's own videos).
+    "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.17,<0.18", "av>=12"]
+    + NOTEBOOKS_REQUIRE,
+    "video": ["av>=12"],
     "notebooks": ["jupyter"] + NOTEBOOKS_REQUIRE,
 }
 

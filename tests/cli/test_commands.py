@@ -1,7 +1,6 @@
 """The `videoflow` command line, end to end with the tiny preset."""
 
 import json
-import pathlib
 import shutil
 import signal
 import socket
@@ -23,9 +22,10 @@ TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
          "--warmup-steps", "2", "--validation-data", "none"]
 # Validated every step on 2 batches of Stochastic Movement's validation
 # split (the default for --data stochastic_movement), with two settings
-# changed from the preset.
+# changed from the preset. At this learning rate the validation bits are
+# lowest at step 2 and higher by step 6 (the best is not the last).
 VALIDATED = ["train", "--preset", "tiny", "--batch-size", "2",
-             "--checkpoint-every", "2", "--learning-rate", "3e-3",
+             "--checkpoint-every", "2", "--learning-rate", "1e-2",
              "--warmup-steps", "2", "--sample-every", "0",
              "--validate-every", "1", "--validation-batches", "2",
              "--set", "latent_skip=True", "num_context_frames=2"]
@@ -118,43 +118,6 @@ def test_one_replica_strategy_and_resume_equal_the_plain_run(trained_run,
     assert int(mirrored.random_draws.numpy()) == 1 + 2 * 4
 
 
-def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
-    # A process killed at an arbitrary moment (here usually in the middle of
-    # writing a checkpoint, which it does every 2 steps) loses only the steps
-    # since its last complete checkpoint: resuming it ends exactly where an
-    # uninterrupted run of the same length ends.
-    killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tfp_videoflow", *TRAIN, "--steps", "100000",
-         "--out", str(killed)], stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    checkpoint = killed / "checkpoints" / "latest.keras"
-    try:
-        deadline = time.monotonic() + 180
-        while not checkpoint.exists() and process.poll() is None:
-            assert time.monotonic() < deadline, "no checkpoint after 180 s"
-            time.sleep(0.05)
-        time.sleep(0.3)  # a few more checkpoints: kill in the middle of one
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    assert process.returncode == -signal.SIGKILL
-    reached = int(keras.models.load_model(checkpoint).optimizer.iterations)
-    assert reached >= 2 and reached % 2 == 0
-    total = reached + 3  # ends inside a checkpoint interval
-    assert cli.main(["train", "--steps", str(total), "--resume", "--out",
-                     str(killed)]) == 0
-    whole = tmp_path / "whole"
-    assert cli.main(TRAIN + ["--steps", str(total), "--out", str(whole)]) == 0
-    resumed, resumed_weights = _weights(killed / "model.keras")
-    _, whole_weights = _weights(whole / "model.keras")
-    assert int(resumed.optimizer.iterations) == total
-    for a, b in zip(resumed_weights, whole_weights, strict=True):
-        np.testing.assert_array_equal(a, b)
-    # The temporary file of a checkpoint cut short does not survive.
-    assert not [p for p in killed.rglob(".*") if p.is_file()]
-
-
 def _kill_after_a_new_checkpoint(out, resume, delay):
     """Starts a long `train` into `out`, SIGKILLs it `delay` s after its next
     checkpoint begins to appear (so during steps or during a save)."""
@@ -180,8 +143,10 @@ def _kill_after_a_new_checkpoint(out, resume, delay):
 
 
 def test_five_kills_then_resumed_equals_an_uninterrupted_run(tmp_path):
-    # Issue 21's soak: SIGKILL at random moments (seeded), five times, each
-    # followed by --resume; the run ends bit-identical to one never killed.
+    # Issue 21's soak: SIGKILL at random moments (seeded: during steps and
+    # during checkpoint writes, which come every 2 steps), five times, each
+    # followed by --resume; the run loses only the steps since its last
+    # complete checkpoint and ends bit-identical to one never killed.
     delays = np.random.default_rng(21).uniform(0.0, 0.6, size=5)
     out = tmp_path / "killed"
     for kill, delay in enumerate(delays):
@@ -380,7 +345,7 @@ def test_the_best_validated_model_is_kept(validated_run):
 
 def test_resumed_run_keeps_the_best_so_far(validated_run, tmp_path, capsys):
     # Stopped after the best step; step 6 is worse, and only a resumed run
-    # that remembers the best keeps the step-5 model.
+    # that remembers the best keeps the best step's model.
     best = json.loads((validated_run / "run.json").read_text())["best"]
     out = tmp_path / "resumed"
     assert cli.main(VALIDATED + ["--steps", "5", "--out", str(out)]) == 0
@@ -405,18 +370,17 @@ def _write_videos(folder, count, num_frames, seed):
 
 
 def test_a_folder_validates_on_its_validation_split(tmp_path, monkeypatch):
-    # The split itself is the data loader's job (a stand-in here reads the
-    # subfolder of that name): train asks for the folder's "validation"
-    # split, and only there.
+    # The split itself is the data loader's job (tests/data): train asks
+    # the folder for its "validation" split, and validates only there.
     root = tmp_path / "clips"
     for split, seed in (("train", 0), ("validation", 1), ("test", 2)):
         _write_videos(root / split, 2, 6, seed)
     asked = []
+    real_load = data.load
 
-    def load(source, split, frame_shape, num_frames, **_):
+    def load(source, split, *args, **kwargs):
         asked.append(split)
-        return data.video_folder(pathlib.Path(source) / split, frame_shape,
-                                 num_frames)
+        return real_load(source, split, *args, **kwargs)
 
     monkeypatch.setattr(commands.data, "load", load)
     out = tmp_path / "run"

@@ -101,7 +101,8 @@ def test_train_command_precision_progress_and_sample_grid(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(["train", "--preset", "tiny", "--batch-size", "2",
                      "--steps", "2", "--sample-every", "2", "--precision",
-                     "mixed_bfloat16", "--out", str(out)]) == 0
+                     "mixed_bfloat16", "--validation-data", "none",
+                     "--out", str(out)]) == 0
     model = keras.models.load_model(out / "model.keras")
     assert model.get_config()["precision"] == "mixed_bfloat16"
     assert _compute_dtypes(model) == {"bfloat16"}
