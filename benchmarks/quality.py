@@ -30,7 +30,6 @@ table and a JSON file (the training curves too) to --out.
 """
 
 import argparse
-import ast
 import json
 import os
 import pathlib
@@ -43,7 +42,7 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, files, motion, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import diagnostics, evaluation, files, motion, presets, training  # noqa: E402  pylint: disable=wrong-import-position
 
 DYNAMICS = ("conv3d", "pointwise", "none")
 STEPS_PER_EPOCH = 50
@@ -104,13 +103,7 @@ class TrainingRun:
 
 def _overrides(args):
     """Preset overrides from --set KEY=VALUE and --latent-skip."""
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        try:
-            overrides[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            overrides[key] = value  # a bare string, e.g. coupling=affine
+    overrides = presets.parse_overrides(args.set)
     if args.latent_skip is not None:
         overrides["latent_skip"] = args.latent_skip == "on"
     return overrides

@@ -23,7 +23,7 @@ from tfp_videoflow import (
     visualization,
 )
 from tfp_videoflow import export as export_lib
-from tfp_videoflow.errors import UsageError
+from tfp_videoflow.errors import UsageError, first_line
 from tfp_videoflow.model import VideoFlowModel
 
 
@@ -224,8 +224,7 @@ def _validation_batches(settings, model):
         batches = [b for _, b in zip(range(settings["validation_batches"]),
                                      videos)]
     except (UsageError, tf.errors.OpError, ValueError) as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UsageError(f"--validation-data {source}: {first} "
+        raise UsageError(f"--validation-data {source}: {first_line(error)} "
                          "(--validation-data none trains without).") from error
     if not batches:
         raise UsageError(f"--validation-data {source}: holds no validation "
@@ -297,8 +296,7 @@ def _new_model(settings):
             precision=settings["precision"], **overrides)
     except (ValueError, TypeError) as error:
         shown = " ".join(f"{k}={v!r}" for k, v in overrides.items())
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UsageError(f"--set {shown}: {first}") from error
+        raise UsageError(f"--set {shown}: {first_line(error)}") from error
     model.compile(
         optimizer=training.paper_optimizer(
             settings["learning_rate"], settings["warmup_steps"]),
@@ -341,10 +339,8 @@ def _first_batch(videos, source, at_least=1):
             if count >= at_least:
                 break
     except (tf.errors.OpError, ValueError) as error:
-        message = str(error).strip().splitlines()
         raise UsageError(f"--data {source}: cannot read the first batch "
-                         f"({message[0] if message else type(error).__name__}"
-                         ").") from error
+                         f"({first_line(error)}).") from error
     if not count:
         raise UsageError(f"--data {source}: holds no videos.")
     return batches[0] if len(batches) == 1 else tf.concat(batches, axis=0)

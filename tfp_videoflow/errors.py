@@ -4,6 +4,12 @@ cycle: `cli` parses and reports, `commands` does the work and raises)."""
 import os
 
 
+def first_line(error):
+    """The first line of `error`'s message, or its type's name without one:
+    what a one-line message quotes of an error from deeper down."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 class UsageError(Exception):
     """A problem with the user's input: printed as one line, exit status 2."""
 

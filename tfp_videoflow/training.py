@@ -228,8 +228,7 @@ class RunDirectory:
             lock(files.make_dirs(run.path))
             run = cls.check_new(path)  # as it is now that nobody else writes
         files.make_dirs(run.path / "checkpoints")
-        files.atomic_write_text(run.settings_path,
-                                json.dumps(settings, indent=2))
+        run.write_settings(settings)
         return run
 
     @classmethod
@@ -258,6 +257,11 @@ class RunDirectory:
                            "resumed: start a new one with another --out.")
         return settings
 
+    def write_settings(self, settings):
+        """Replaces run.json by `settings` (atomically)."""
+        files.atomic_write_text(self.settings_path,
+                                json.dumps(settings, indent=2))
+
     def record_learning_rate(self, settings, step, rate):
         """Records in run.json that the learning rate is `rate` from `step`.
 
@@ -269,8 +273,7 @@ class RunDirectory:
                    if c["step"] < step]
         settings = {**settings, "learning_rate_changes": changes + [
             {"step": int(step), "learning_rate": float(rate)}]}
-        files.atomic_write_text(self.settings_path,
-                                json.dumps(settings, indent=2))
+        self.write_settings(settings)
         return settings
 
     def has_checkpoint(self):
@@ -317,6 +320,5 @@ class RunDirectory:
         best = {"step": int(step),
                 "validation_bits_per_pixel": float(bits_per_pixel)}
         settings = {**self.settings(), "best": best}
-        files.atomic_write_text(self.settings_path,
-                                json.dumps(settings, indent=2))
+        self.write_settings(settings)
         return best
