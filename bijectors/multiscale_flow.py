@@ -34,6 +34,7 @@ from bijectors import (
     flow_bijector,
     flow_layer,
     invertible_conv1x1,
+    memory_saving,
     squeeze,
 )
 
@@ -55,7 +56,7 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
 
     def __init__(self, frame_shape, num_levels=3, steps_per_level=8,
                  coupling="affine", coupling_width=512, gated=False, seed=0,
-                 **kwargs):
+                 memory_saving=False, **kwargs):
         """Creates the flow; arguments as for `MultiScaleFlow`."""
         super().__init__(**kwargs)
         frame_shape = tuple(int(d) for d in frame_shape)
@@ -83,6 +84,7 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         self.coupling_width = int(coupling_width)
         self.gated = bool(gated)
         self.seed = int(seed)
+        self.memory_saving = bool(memory_saving)
         self.latent_shapes = latent_shapes(frame_shape, num_levels)
         dtype = self.variable_dtype
         self.squeeze = squeeze.SqueezeLayer(dtype=dtype, name="squeeze")
@@ -120,6 +122,12 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         size = _LAYERS_PER_STEP * self.steps_per_level
         return self.steps[level * size:(level + 1) * size]
 
+    def flow_steps(self, level):
+        """Level `level`'s flow steps, each `(actnorm, conv1x1, coupling)`."""
+        layers = self.level_steps(level)
+        return [tuple(layers[i:i + _LAYERS_PER_STEP])
+                for i in range(0, len(layers), _LAYERS_PER_STEP)]
+
     def actnorm_layers(self):
         return tuple(layer for step in self.steps
                      for layer in step.actnorm_layers())
@@ -146,7 +154,7 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
                 "steps_per_level": self.steps_per_level,
                 "coupling": self.coupling,
                 "coupling_width": self.coupling_width, "gated": self.gated,
-                "seed": self.seed}
+                "seed": self.seed, "memory_saving": self.memory_saving}
 
     # ----------------------------------------- split conditions (for priors)
     def encode_with_conditions(self, frames):
@@ -157,14 +165,22 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         same frame only, so a prior of z_l may condition on it. The top level
         has none (`conditions[-1]` is None). `log_det` is log|det dz/dx|,
         `[N]`.
+
+        With `memory_saving` (and every ActNorm initialised, read when this
+        is traced), the backward pass recomputes each flow step from its
+        input instead of keeping its activations (`memory_saving.py`).
         """
         latents, conditions = [], []
         log_det = tf.zeros(tf.shape(frames)[:1], frames.dtype)
         h = frames
+        encode_step = memory_saving.encode_layers
+        if self.memory_saving and all(layer.is_initialized()
+                                      for layer in self.actnorm_layers()):
+            encode_step = memory_saving.encode_recomputed
         for level in range(self.num_levels):
             h, _ = self.squeeze.encode(h)
-            for step in self.level_steps(level):
-                h, step_log_det = step.encode(h)
+            for step in self.flow_steps(level):
+                h, step_log_det = encode_step(step, h)
                 log_det += step_log_det
             if level < self.num_levels - 1:
                 h, z = tf.split(h, 2, axis=-1)
@@ -217,7 +233,7 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
 
     def __init__(self, frame_shape=None, num_levels=3, steps_per_level=8,
                  coupling="affine", coupling_width=512, gated=False, seed=0,
-                 dtype=tf.float32, validate_args=False,
+                 memory_saving=False, dtype=tf.float32, validate_args=False,
                  name="multi_scale_flow", layer=None):
         """Creates the flow.
 
@@ -230,6 +246,10 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
           coupling_width: hidden channels of each coupling network.
           gated: gated (tanh * sigmoid) activations in the coupling networks.
           seed: integer seed for every initial weight of the flow.
+          memory_saving: the backward pass recomputes each flow step from
+            its input instead of keeping its activations (the same values
+            and gradients; memory that hardly grows with depth, for about
+            one more forward pass; see memory_saving.py).
           dtype: float32 or float64.
           validate_args: as in TFP.
           name: name of the bijector (and of its Keras layer).
@@ -246,7 +266,8 @@ class MultiScaleFlow(flow_bijector.FlowBijector):
                 frame_shape, num_levels=num_levels,
                 steps_per_level=steps_per_level, coupling=coupling,
                 coupling_width=coupling_width, gated=gated, seed=seed,
-                name=name, dtype=tf.as_dtype(dtype).name)
+                memory_saving=memory_saving, name=name,
+                dtype=tf.as_dtype(dtype).name)
         parameters["layer"] = layer
         super().__init__(
             layer,

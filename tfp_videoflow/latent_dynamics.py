@@ -47,7 +47,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, seed=0, **kwargs):
+                 top_components=1, seed=0, memory_saving=False, **kwargs):
         """Creates the network.
 
         Args:
@@ -58,6 +58,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           top_components: mixture components of the top level's prior
             (1: the paper's Gaussian); "conv3d" only.
           seed: integer seed of the initial weights.
+          memory_saving: training's backward pass recomputes each residual
+            block of a "conv3d" prior instead of keeping its activations.
           **kwargs: for `keras.layers.Layer`.
         """
         super().__init__(**kwargs)
@@ -84,7 +86,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
                                latent_skip=latent_skip,
                                num_cond_frames=num_cond_frames,
                                num_components=top_components if top else 1,
-                               seed=seed + 1000 * level)
+                               seed=seed + 1000 * level,
+                               memory_saving=memory_saving)
             self.level_priors.append(priors.PRIORS[dynamics](
                 shape, conditioned=not top, dtype=self.dtype_policy,
                 name=f"level{level}_prior", **options))
@@ -112,6 +115,27 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         prior = self.level_priors[-1]
         if getattr(prior, "num_components", 1) > 1:
             prior.initialize_components(top_latents)
+
+    def restart_components(self, past, target, min_share=None):
+        """Restarts a top-level mixture's unused components (else a no-op).
+
+        See `Conv3DPrior.restart_components`.
+
+        Args:
+          past: `[N, K, h, w, c]` top-level latents conditioned on.
+          target: `[N, h, w, c]` top-level latents of the frame after them.
+          min_share: see `Conv3DPrior.restart_components`.
+
+        Returns:
+          The indices of the restarted components (a list, maybe empty).
+        """
+        prior = self.level_priors[-1]
+        if getattr(prior, "num_components", 1) == 1:
+            return []
+        history, missing = _teacher_forcing_windows(past, 1,
+                                                    self.num_cond_frames)
+        return prior.restart_components(history[:, 0], missing[:, 0], target,
+                                        min_share)
 
     def level_distribution(self, level, history, missing, condition=None,
                            temperature=1.0):

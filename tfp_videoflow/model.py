@@ -100,7 +100,7 @@ class VideoFlowModel(keras.Model):
                  train_target_frames=None, temperature=1.0,
                  sampling_temperature=0.6, num_samples=1,
                  gradient_clip_norm=None, seed=0, precision="float32",
-                 **kwargs):
+                 memory_saving=False, **kwargs):
         """Creates the model; defaults are the paper's BAIR setting.
 
         Args:
@@ -138,6 +138,11 @@ class VideoFlowModel(keras.Model):
           precision: "float32", or "mixed_bfloat16" / "mixed_float16": the
             networks compute in 16 bits, the densities in float32 (see
             precision.py).
+          memory_saving: training's backward pass recomputes each flow
+            step and each residual block of the prior from its input
+            instead of keeping its activations: the same gradients in a
+            fraction of the memory, for about one more forward pass
+            (bijectors/memory_saving.py).
           **kwargs: for `keras.Model` (e.g. `name`).
         """
         super().__init__(**kwargs)
@@ -183,7 +188,7 @@ class VideoFlowModel(keras.Model):
             sampling_temperature=self.sampling_temperature,
             num_samples=self.num_samples,
             gradient_clip_norm=gradient_clip_norm, seed=self.seed,
-            precision=precision)
+            precision=precision, memory_saving=bool(memory_saving))
 
         # The layers own the weights; `flow` is the TFP bijector of the flow
         # layer, and `call` builds the distribution from both layers.
@@ -191,14 +196,14 @@ class VideoFlowModel(keras.Model):
             self.frame_shape, num_levels=num_levels,
             steps_per_level=steps_per_level, coupling=coupling,
             coupling_width=coupling_width, gated=gated_coupling, seed=seed,
-            name="flow")
+            memory_saving=memory_saving, name="flow")
         self.flow = multiscale_flow.MultiScaleFlow(layer=self.flow_layer)
         self.dynamics = latent_dynamics.LatentDynamicsNetwork(
             self.flow.latent_shapes, dynamics=dynamics,
             num_cond_frames=num_cond_frames, width=prior_width,
             depth=prior_depth, dilations=prior_dilations,
             latent_skip=latent_skip, top_components=top_components,
-            seed=seed + 1, name="dynamics")
+            seed=seed + 1, memory_saving=memory_saving, name="dynamics")
         self.discrete_history = bool(discrete_history)
         self.random_draws = self.add_weight(
             name="random_draws", shape=(), dtype="int32", initializer="zeros",
@@ -328,6 +333,38 @@ class VideoFlowModel(keras.Model):
             frames = tf.reshape(futures, [-1, *self.frame_shape])
             top = self.flow.inverse(frames)[-1]
             self.dynamics.initialize_components(top)
+
+    def restart_unused_components(self, videos, seed=(0, 0), min_share=None):
+        """Restarts the top-level mixture's unused components on `videos`.
+
+        The first K + 1 frames of each video give the futures (the top
+        latent of frame K + 1 after the context, as the model conditions on
+        it); see `priors.Conv3DPrior.restart_components`. A no-op without
+        a mixture. Call it eagerly between training steps
+        (`training.ComponentRestarts` does, every N steps).
+
+        Args:
+          videos: uint8 `[B, frames, H, W, C]`, B >= the components.
+          seed: stateless seed of the dequantization noise.
+          min_share: see `Conv3DPrior.restart_components`.
+
+        Returns:
+          The indices of the restarted components.
+        """
+        k = self.num_context_frames
+        videos = self.check_videos(videos, k + 1, "restart_unused_components")
+        # Bin centres, not dequantized values: a component restarted on
+        # one example's latent would otherwise carry that example's noise
+        # (of the order of the whole signal at the top level) to all others.
+        window = dequantization.bin_centres(videos[:, :k + 1], self.num_bits)
+        if not self.discrete_history:
+            window = dequantization.dequantize(
+                videos[:, :k + 1], self.num_bits,
+                tf.random.stateless_uniform(tf.shape(window), seed))
+        return self.dynamics.restart_components(
+            self.flow.inverse(window[:, :k])[-1],
+            self.flow.inverse(window[:, k])[-1],
+            min_share)
 
     # ------------------------------------------------------------- training
     def check_videos(self, videos, min_frames, where):

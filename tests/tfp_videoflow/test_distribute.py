@@ -52,6 +52,14 @@ def test_first_step_initializes_actnorm_from_the_global_batch(report):
     assert lazy["draws"] == [5, 5]
 
 
+def test_memory_saving_takes_the_plain_step_on_two_replicas(report):
+    saving = report["memory_saving"]
+    assert saving["diverged"] == []
+    assert saving["max_weight_difference"] < 1e-6, saving
+    assert saving["moved"][1] == pytest.approx(saving["moved"][0], rel=1e-5)
+    assert saving["loss"][1] == pytest.approx(saving["loss"][0], rel=1e-6)
+
+
 @pytest.mark.parametrize("config, message", [
     (None, "needs the TF_CONFIG"),
     ("{not json", "not valid JSON"),

@@ -62,3 +62,53 @@ def test_conv3d_prior_reads_only_the_past_and_the_last_step():
         assert changed[0].max() > 1e-4, t
         np.testing.assert_array_equal(changed[1], 0.0)
 
+
+
+def _clustered_futures(num, shape, seed):
+    """Latents around 4 well-separated centres, one quarter each."""
+    rng = np.random.default_rng(seed)
+    centres = 3.0 * rng.standard_normal((4, *shape))
+    labels = np.arange(num) % 4
+    return tf.constant(centres[labels] + 0.3 * rng.standard_normal(
+        (num, *shape)), tf.float32)
+
+
+def test_restart_moves_unused_components_onto_unexplained_futures():
+    shape = (2, 2, 4)
+    prior = priors.Conv3DPrior(shape, num_cond_frames=1, width=8, depth=1,
+                               num_components=4)
+    history = tf.zeros([64, 1, *shape])
+    missing = tf.zeros([64, 1])
+    futures = _clustered_futures(64, shape, seed=0)
+    # Every component starts on the first cluster: three are redundant.
+    prior.component_offsets.assign(tf.repeat(futures[:1], 4, axis=0))
+
+    def shares():
+        dist = prior(history, missing)
+        joint = (dist.components_distribution.log_prob(futures[:, None])
+                 + tf.nn.log_softmax(dist.mixture_distribution.logits))
+        return tf.reduce_mean(tf.nn.softmax(joint), axis=0).numpy()
+
+    before = prior.component_offsets.numpy()
+    # With identical components the shares are equal: none is unused...
+    assert prior.restart_components(history, missing, futures) == []
+    # ...until one dominates (as training makes one take every example).
+    bias = np.array([5.0, 0.0, 0.0, 0.0], np.float32)
+    prior.logits_out.bias.assign(bias)
+    restarted = prior.restart_components(history, missing, futures)
+    assert restarted == [1, 2, 3]
+    after = prior.component_offsets.numpy()
+    np.testing.assert_array_equal(after[0], before[0])  # the used one stays
+    assert np.all(np.abs(after[1:] - before[1:]).max(axis=(1, 2, 3)) > 1.0)
+    # Each cluster now has a component: every share is substantial, and
+    # a second call finds none unused.
+    assert shares().min() > 0.1, shares()
+    assert prior.restart_components(history, missing, futures) == []
+
+
+def test_restart_is_a_no_op_on_a_single_gaussian():
+    from tfp_videoflow import latent_dynamics  # pylint: disable=import-outside-toplevel
+    network = latent_dynamics.LatentDynamicsNetwork(
+        SHAPES, num_cond_frames=1, width=8, depth=1, dilations=(1,))
+    past = tf.zeros([8, 1, *SHAPES[-1]])
+    assert network.restart_components(past, tf.zeros([8, *SHAPES[-1]])) == []

@@ -27,9 +27,10 @@ VIDEOS = moving_squares(4, 7, 8, seed=0)
 SETTINGS = {**TINY, "train_target_frames": 1}
 
 
-def train(strategy, initialize, clip=None, steps=1):
+def train(strategy, initialize, clip=None, steps=1, memory_saving=False):
     with strategy.scope():
-        model = vf.VideoFlowModel(**SETTINGS, gradient_clip_norm=clip)
+        model = vf.VideoFlowModel(**SETTINGS, gradient_clip_norm=clip,
+                                  memory_saving=memory_saving)
         if initialize:
             model.initialize(VIDEOS)
         model.compile(optimizer=keras.optimizers.SGD(0.05))
@@ -71,6 +72,10 @@ def main():
         # the global batch, 2 replicas do it inside their first step.
         "lazy_init": compare(train(one, True, steps=2),
                              train(two, False, steps=2)),
+        # Memory-saving backpropagation on 2 replicas: the plain step.
+        "memory_saving": compare(train(two, True, clip=0.5),
+                                 train(two, True, clip=0.5,
+                                       memory_saving=True)),
     }
     print("REPORT " + json.dumps(report))
 
