@@ -9,9 +9,12 @@
 `peak` runs every case in its own process (the preset built with
 `memory_saving` off or on, compiled with the command line's optimizer,
 initialised, its `fit` step traced, then `--steps` steps timed) and reports
-the process's peak resident memory (`getrusage`; on a GPU,
-`tf.config.experimental.get_memory_info` as well). A process whose memory
-passes `--cap-gib` is stopped and reported as "> cap". `ratio` builds both
+the process's peak resident memory (`getrusage`: everything, TensorFlow's
+runtime and the first step's graph optimisation included) and the peak of
+the tensors TensorFlow holds during the timed steps
+(`tf.config.experimental.get_memory_info`, of the GPU where there is
+one). A process whose memory passes `--cap-gib` is stopped and reported
+as "> cap". `ratio` builds both
 models (the same weights) in one process and times them in alternating
 blocks (`timing.paired_times`): the median ratio and its IQR. Prints a
 markdown table and writes JSON with `--json`.
@@ -44,19 +47,21 @@ def _build(preset, memory_saving, args):
     return model
 
 
-def _gpu_peak_bytes():
+def _device():
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    if not tf.config.list_physical_devices("GPU"):
-        return None
-    return tf.config.experimental.get_memory_info("GPU:0")["peak"]
+    return "GPU:0" if tf.config.list_physical_devices("GPU") else "CPU:0"
 
 
 def _one_case(args):
     """In a subprocess: one preset, batch and setting; prints JSON."""
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
     preset, batch = args.case.split(":")
     batch = int(batch)
     model = _build(preset, args.memory_saving == "on", args)
     train, _ = timing.warm_step_functions(model, batch, 2, 1)
+    # TensorFlow's own count of the tensors it holds, over the timed steps
+    # only (the first step also optimises the graph, which RSS includes).
+    tf.config.experimental.reset_memory_stats(_device())
     start = time.perf_counter()
     for _ in range(args.steps):
         loss = float(train()["loss"])
@@ -66,8 +71,8 @@ def _one_case(args):
         "seconds_per_step": seconds, "loss": loss,
         "peak_rss_gib": resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        "gpu_peak_gib": (None if _gpu_peak_bytes() is None
-                         else _gpu_peak_bytes() / 2**30)}), flush=True)
+        "tensor_peak_gib": tf.config.experimental.get_memory_info(
+            _device())["peak"] / 2**30, "device": _device()}), flush=True)
 
 
 def _rss_gib(pid):
@@ -102,8 +107,9 @@ def peak(args):
                            for k in (1, 4)]
     rows = []
     print(f"Machine: {json.dumps(timing.machine())}\n")
-    print("| preset | batch | memory saving | peak RSS GiB | s / step |")
-    print("|---|---:|---|---:|---:|")
+    print("| preset | batch | memory saving | peak RSS GiB | tensors' peak GiB "
+          "(a step) | s / step |")
+    print("|---|---:|---|---:|---:|---:|")
     for case in cases:
         for setting in args.settings:
             command = [sys.executable, __file__, "_one_case", "--case", case,
@@ -117,11 +123,12 @@ def peak(args):
                              "peak_rss_gib": None, "stopped_above_gib":
                              args.cap_gib})
                 print(f"| {preset} | {batch} | {setting} | > {args.cap_gib:g}"
-                      f" (stopped) | - |", flush=True)
+                      f" (stopped) | - | - |", flush=True)
                 continue
             rows.append(result)
             print(f"| {preset} | {batch} | {setting} | "
                   f"{result['peak_rss_gib']:.2f} | "
+                  f"{result['tensor_peak_gib']:.2f} | "
                   f"{result['seconds_per_step']:.2f} |", flush=True)
     return rows
 

@@ -90,20 +90,15 @@ class TrainingRun:
                       else time.perf_counter)
         # ActNorm statistics and the mixture's starting components come
         # from the first --init-batches batches.
-        start_videos = tf.concat(list(self.videos.take(args.init_batches)),
-                                 axis=0)
-        self.model.initialize(start_videos)
-        # Unused mixture components restart on the same videos.
-        self.callbacks = ([training.ComponentRestarts(
-            start_videos, args.restart_every)] if args.restart_every else [])
+        self.model.initialize(tf.concat(
+            list(self.videos.take(args.init_batches)), axis=0))
         self.curve, self.seconds, self.steps = [], 0.0, 0
 
     def train_until(self, seconds=float("inf"), steps=float("inf")):
         """Trains on until `seconds` of training time or `steps` in all."""
         self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
                        epochs=10 ** 9, verbose=0,
-                       callbacks=[_Budget(self, seconds, steps),
-                                  *self.callbacks])
+                       callbacks=[_Budget(self, seconds, steps)])
 
 
 def _overrides(args):
@@ -292,9 +287,6 @@ def main(argv=None):
                              " or of wall-clock time")
     parser.add_argument("--init-batches", type=int, default=1,
                         help="batches for the data-dependent initialisation")
-    parser.add_argument("--restart-every", type=int, default=0,
-                        help="restart unused mixture components every N "
-                        "steps (training.ComponentRestarts; 0: never)")
     parser.add_argument("--train-frames", type=int, default=None,
                         help="frames per training video (default: the "
                              "model's K + T, the first frames of each video)")

@@ -116,27 +116,6 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         if getattr(prior, "num_components", 1) > 1:
             prior.initialize_components(top_latents)
 
-    def restart_components(self, past, target, min_share=None):
-        """Restarts a top-level mixture's unused components (else a no-op).
-
-        See `Conv3DPrior.restart_components`.
-
-        Args:
-          past: `[N, K, h, w, c]` top-level latents conditioned on.
-          target: `[N, h, w, c]` top-level latents of the frame after them.
-          min_share: see `Conv3DPrior.restart_components`.
-
-        Returns:
-          The indices of the restarted components (a list, maybe empty).
-        """
-        prior = self.level_priors[-1]
-        if getattr(prior, "num_components", 1) == 1:
-            return []
-        history, missing = _teacher_forcing_windows(past, 1,
-                                                    self.num_cond_frames)
-        return prior.restart_components(history[:, 0], missing[:, 0], target,
-                                        min_share)
-
     def level_distribution(self, level, history, missing, condition=None,
                            temperature=1.0):
         """p(z^level | history, x1): batch `[N]`, event `[h, w, c]`.

@@ -334,38 +334,6 @@ class VideoFlowModel(keras.Model):
             top = self.flow.inverse(frames)[-1]
             self.dynamics.initialize_components(top)
 
-    def restart_unused_components(self, videos, seed=(0, 0), min_share=None):
-        """Restarts the top-level mixture's unused components on `videos`.
-
-        The first K + 1 frames of each video give the futures (the top
-        latent of frame K + 1 after the context, as the model conditions on
-        it); see `priors.Conv3DPrior.restart_components`. A no-op without
-        a mixture. Call it eagerly between training steps
-        (`training.ComponentRestarts` does, every N steps).
-
-        Args:
-          videos: uint8 `[B, frames, H, W, C]`, B >= the components.
-          seed: stateless seed of the dequantization noise.
-          min_share: see `Conv3DPrior.restart_components`.
-
-        Returns:
-          The indices of the restarted components.
-        """
-        k = self.num_context_frames
-        videos = self.check_videos(videos, k + 1, "restart_unused_components")
-        # Bin centres, not dequantized values: a component restarted on
-        # one example's latent would otherwise carry that example's noise
-        # (of the order of the whole signal at the top level) to all others.
-        window = dequantization.bin_centres(videos[:, :k + 1], self.num_bits)
-        if not self.discrete_history:
-            window = dequantization.dequantize(
-                videos[:, :k + 1], self.num_bits,
-                tf.random.stateless_uniform(tf.shape(window), seed))
-        return self.dynamics.restart_components(
-            self.flow.inverse(window[:, :k])[-1],
-            self.flow.inverse(window[:, k])[-1],
-            min_share)
-
     # ------------------------------------------------------------- training
     def check_videos(self, videos, min_frames, where):
         videos = tf.convert_to_tensor(videos)

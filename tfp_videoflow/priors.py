@@ -48,7 +48,6 @@ from N(z_{t-1}, 1) (with latent skip) or N(0, 1). Log-scales pass through
 """
 
 import keras
-import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -347,74 +346,18 @@ class Conv3DPrior(LevelPrior):
             raise ValueError(
                 f"{self.name}: {self.num_components} components need at "
                 f"least as many latents, got {flat.shape[0]}.")
-        chosen = farthest_points(flat, self.num_components)
+        distance = tf.reduce_sum(tf.square(
+            flat - tf.reduce_mean(flat, axis=0)), axis=1)
+        chosen = []
+        for _ in range(self.num_components):  # tf ops: also inside a graph
+            index = tf.argmax(distance)
+            chosen.append(index)
+            distance = tf.minimum(distance, tf.reduce_sum(
+                tf.square(flat - tf.gather(flat, index)), axis=1))
         height, width, channels = self.latent_shape
         self.component_offsets.assign(tf.reshape(
-            tf.gather(latents, chosen),
+            tf.gather(latents, tf.stack(chosen)),
             [self.num_components, height, width, channels]))
-
-    def restart_components(self, history, missing, latents, min_share=None):
-        """Moves unused components onto futures the mixture explains worst.
-
-        As k-means restarts an empty cluster: a component whose share of
-        the responsibilities for `latents` (real next latents after
-        `history`) is below `min_share` (default 1 / (4 M)) becomes, for
-        all examples, a copy of the most used component (scales and
-        mixture weight) shifted by a k-means centre of that component's
-        residuals on the quarter of `latents` the mixture explains worst. A
-        component that starves never receives the gradients that would let
-        it take a kind of future of its own (measured: 5 of 8 unused).
-        Call it eagerly, between training steps.
-
-        Args:
-          history, missing: as for `call` (top level: no condition).
-          latents: `[N, h, w, c]`.
-          min_share: responsibility share under which a component restarts.
-
-        Returns:
-          The indices of the restarted components (a list, maybe empty).
-        """
-        m = self.num_components
-        min_share = 1.0 / (4 * m) if min_share is None else float(min_share)
-        dist = self(history, missing)
-        components = dist.components_distribution
-        log_joint = (components.log_prob(latents[:, tf.newaxis])
-                     + tf.nn.log_softmax(dist.mixture_distribution.logits))
-        share = tf.reduce_mean(tf.nn.softmax(log_joint), axis=0).numpy()
-        unused = [c for c in range(m) if share[c] < min_share]
-        if not unused:
-            return []
-        # A restarted component becomes a copy of the most used one (its
-        # output channels and mixture weight), shifted by a centre of what
-        # that one leaves unexplained: a component with its old scales
-        # would lose every example to the trained ones.
-        best = int(np.argmax(share))
-        offsets = self.component_offsets.numpy()
-        residuals = (latents - components.mean()[:, best]).numpy()
-        residuals = residuals.reshape(residuals.shape[0], -1)
-        count = max(len(unused), residuals.shape[0] // 4)
-        worst = tf.argsort(tf.reduce_logsumexp(log_joint, axis=-1))[:count]
-        centres = _k_means(residuals[worst.numpy()], len(unused))
-        kernel = self.conv_out.kernel.numpy()
-        bias = self.conv_out.bias.numpy()
-        logits_kernel = self.logits_out.kernel.numpy()
-        logits_bias = self.logits_out.bias.numpy()
-        # conv_out's channels are [M, 2c]-major per position (see `call`).
-        width = 2 * self.latent_shape[-1]
-        channels = lambda c: slice(c * width, (c + 1) * width)  # noqa: E731
-        for component, centre in zip(unused, centres):
-            offsets[component] = offsets[best] + centre.reshape(
-                offsets.shape[1:])
-            kernel[..., channels(component)] = kernel[..., channels(best)]
-            bias[channels(component)] = bias[channels(best)]
-            logits_kernel[:, component] = logits_kernel[:, best]
-            logits_bias[component] = logits_bias[best]
-        self.component_offsets.assign(offsets)
-        self.conv_out.kernel.assign(kernel)
-        self.conv_out.bias.assign(bias)
-        self.logits_out.kernel.assign(logits_kernel)
-        self.logits_out.bias.assign(logits_bias)
-        return unused
 
     def call(self, history, missing, condition=None, temperature=1.0):
         self._check_condition(condition)
@@ -457,37 +400,6 @@ class Conv3DPrior(LevelPrior):
                 "latent_skip": self.latent_skip,
                 "num_components": self.num_components, "seed": self.seed,
                 "memory_saving": self.memory_saving}
-
-
-def _k_means(points, count, iterations=5):
-    """`count` centres of `points` [N, D] (numpy): farthest-point start,
-    then Lloyd's iterations (a centre left without points stays)."""
-    centres = points[farthest_points(tf.constant(points), count).numpy()]
-    for _ in range(iterations):
-        distance = ((points[:, np.newaxis] - centres[np.newaxis]) ** 2).sum(-1)
-        nearest = distance.argmin(axis=1)
-        for c in range(count):
-            if np.any(nearest == c):
-                centres[c] = points[nearest == c].mean(axis=0)
-    return centres
-
-
-def farthest_points(flat, count):
-    """Indices of `count` diverse rows of `flat` [N, D].
-
-    The first is the row farthest from the rows' mean, each next the row
-    farthest from the mean and all rows taken so far (as k-means++ starts,
-    without the randomness).
-    """
-    distance = tf.reduce_sum(tf.square(flat - tf.reduce_mean(flat, axis=0)),
-                             axis=1)
-    chosen = []
-    for _ in range(count):  # tf ops: also inside a graph
-        index = tf.argmax(distance)
-        chosen.append(index)
-        distance = tf.minimum(distance, tf.reduce_sum(
-            tf.square(flat - tf.gather(flat, index)), axis=1))
-    return tf.stack(chosen)
 
 
 PRIORS = {

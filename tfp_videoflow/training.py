@@ -106,34 +106,6 @@ class NonFiniteGuard(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-class ComponentRestarts(keras.callbacks.Callback):
-    """Every `every` training steps, restarts unused mixture components.
-
-    Calls `model.restart_unused_components(videos, seed=(model.seed,
-    step))` when the optimizer's step count is a multiple of `every`, so a
-    resumed run restarts at the same steps as an uninterrupted one.
-    `restarts` lists `(step, components)` of every restart.
-    """
-
-    def __init__(self, videos, every=250):
-        super().__init__()
-        if every < 1:
-            raise ValueError(f"ComponentRestarts: every must be >= 1, got "
-                             f"{every}.")
-        self.videos = videos
-        self.every = int(every)
-        self.restarts = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.optimizer.iterations.numpy())
-        if step % self.every:
-            return
-        restarted = self.model.restart_unused_components(
-            self.videos, seed=(self.model.seed, step))
-        if restarted:
-            self.restarts.append((step, restarted))
-
-
 def fingerprint(model):
     """A short hash of every weight: equal on all workers of a healthy run."""
     digest = hashlib.sha256()
