@@ -173,10 +173,11 @@ def _one_sampling(args):
                                *model.frame_shape], tf.uint8))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     start = time.perf_counter()
+    num_frames = args.frames[0]  # one length per process
     frames = model.sample_future(context, num_samples=1,
-                                 num_frames=args.frames, seed=[1, 2])
+                                 num_frames=num_frames, seed=[1, 2])
     print(json.dumps({
-        "case": args.case, "frames": args.frames,
+        "case": args.case, "frames": num_frames,
         "shape": list(frames.shape),
         "seconds": time.perf_counter() - start,
         "rss_before_gib": before,

@@ -9,6 +9,10 @@
   frame, 2 target frames at evaluation, 2-frame windows in training,
   additive coupling of width 512, prior depth 10 over 1 past frame without
   latent skip).
+  Both train with `memory_saving` (the backward pass recomputes each flow
+  step and prior block): at batch 5 `bair` needs 6.0 GiB instead of 11.5
+  (BENCHMARKS.md, section 11); `small` fits either way and keeps the
+  plain, faster step.
 * "small": a CPU-sized model for 32x32x3 Stochastic Movement, trainable in
   minutes: the structure of "shapes" with far fewer and narrower layers and,
   like "shapes", no latent skip. Beyond the paper, its top level is a
@@ -30,13 +34,13 @@ PRESETS = {
         train_target_frames=1, num_levels=3, steps_per_level=24,
         coupling="affine", coupling_width=512, gated_coupling=True,
         dynamics="conv3d", num_cond_frames=3, prior_width=256, prior_depth=5,
-        latent_skip=True, num_bits=8),
+        latent_skip=True, num_bits=8, memory_saving=True),
     "shapes": dict(
         frame_shape=(64, 64, 3), num_context_frames=1, num_target_frames=2,
         train_target_frames=1, num_levels=3, steps_per_level=24,
         coupling="additive", coupling_width=512, gated_coupling=False,
         dynamics="conv3d", num_cond_frames=1, prior_width=256,
-        prior_depth=10, latent_skip=False, num_bits=8),
+        prior_depth=10, latent_skip=False, num_bits=8, memory_saving=True),
     "small": dict(
         frame_shape=(32, 32, 3), num_context_frames=1, num_target_frames=2,
         train_target_frames=1, num_levels=3, steps_per_level=4,
