@@ -198,8 +198,14 @@ def sampling(args):
                  "--frames", str(frames), "--set", *args.set]
                 + (["--quick"] if args.quick else []),
                 args.cap_gib)
-            rows.append(result)
             preset, batch = case.split(":")
+            if result is None:
+                rows.append({"case": case, "frames": frames,
+                             "stopped_above_gib": args.cap_gib})
+                print(f"| {preset} | {batch} | {frames} | > {args.cap_gib:g}"
+                      f" (stopped) | - | - |", flush=True)
+                continue
+            rows.append(result)
             print(f"| {preset} | {batch} | {frames} | "
                   f"{result['peak_rss_gib']:.2f} | "
                   f"{result['rss_before_gib']:.2f} | "

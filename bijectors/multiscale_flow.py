@@ -132,6 +132,11 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         return tuple(layer for step in self.steps
                      for layer in step.actnorm_layers())
 
+    def is_initialized(self):
+        """Whether every ActNorm holds its data-dependent initialisation,
+        read now (outside any graph being traced)."""
+        return all(layer.is_initialized() for layer in self.actnorm_layers())
+
     def initialize(self, frames):
         """Data-dependent initialisation of every ActNorm from `frames`.
 
@@ -174,8 +179,7 @@ class MultiScaleFlowLayer(flow_layer.FlowLayer):
         log_det = tf.zeros(tf.shape(frames)[:1], frames.dtype)
         h = frames
         encode_step = memory_saving.encode_layers
-        if self.memory_saving and all(layer.is_initialized()
-                                      for layer in self.actnorm_layers()):
+        if self.memory_saving and self.is_initialized():
             encode_step = memory_saving.encode_recomputed
         for level in range(self.num_levels):
             h, _ = self.squeeze.encode(h)

@@ -129,9 +129,9 @@ def initialize_from_global_batch(model, videos):
     Adds nothing to the step if the ActNorms are initialised when it is
     traced (e.g. by an explicit `model.initialize`, as the command line does).
     """
-    layers = model.flow_layer.actnorm_layers()
-    if num_replicas() == 1 or all(layer.is_initialized() for layer in layers):
+    if num_replicas() == 1 or model.flow_layer.is_initialized():
         return
+    layers = model.flow_layer.actnorm_layers()
     # Gathered outside the condition: a collective may not sit in a branch.
     # (int32: the collective has no uint8 kernel.)
     global_videos = tf.cast(tf.distribute.get_replica_context().all_gather(

@@ -459,8 +459,7 @@ class VideoFlowModel(keras.Model):
         Read when the step is traced (outside the graph); False sends the
         step through the distribution's own passes, which initialise them.
         """
-        return all(layer.is_initialized()
-                   for layer in self.flow_layer.actnorm_layers())
+        return self.flow_layer.is_initialized()
 
     def _one_pass_bits_per_pixel(self, values, num_target):
         """`self(context).bits_per_pixel(target)` with one pass of the flow.
