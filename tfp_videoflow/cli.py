@@ -21,6 +21,23 @@ DATA_HELP = ("'stochastic_movement' (generated, offline), 'bair' (TFDS "
              "folder of .mp4/.gif/.avi/.npy/.npz videos")
 
 
+# data.AUGMENTATIONS (--help starts without TensorFlow, which the data
+# package imports; a test keeps the two equal).
+AUGMENTATIONS = ("mirror", "reverse", "rotate")
+
+
+def _augmentation(text):
+    """--augment's value: 'none' or kinds joined by '+', each known once."""
+    kinds = [] if text == "none" else text.split("+")
+    if any(kind not in AUGMENTATIONS for kind in kinds) or \
+            len(set(kinds)) != len(kinds):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: choose 'none' or one or more of "
+            + ", ".join(repr(k) for k in AUGMENTATIONS)
+            + " joined by '+', each once")
+    return text
+
+
 def _preset_keys():
     """The settings presets hold, for the help of --set."""
     return sorted({key for settings in presets.PRESETS.values()
@@ -61,13 +78,14 @@ def _build_parser():
                        help="total number of training steps")
     train.add_argument("--batch-size", type=int, default=16,
                        help="videos per training step")
-    train.add_argument("--augment", default="none",
-                       # data.AUGMENTATIONS (--help starts without
-                       # TensorFlow, which the data package imports)
-                       choices=["none", "mirror"],
-                       help="training windows mirrored left-right at random "
-                            "('mirror': for a little real footage; held-out "
-                            "data never is)")
+    train.add_argument("--augment", default=None, type=_augmentation,
+                       help="random symmetries of the training windows: "
+                            "'none' or " + ", ".join(AUGMENTATIONS)
+                            + " joined by '+'; default: mirror+reverse+"
+                            "rotate for a folder of footage (mirror+reverse "
+                            "for frames that are not square), none for "
+                            "stochastic_movement and bair; held-out data "
+                            "never is")
     train.add_argument("--learning-rate", type=float, default=None,
                        help="Adam learning rate (after warm-up; default "
                             "1e-3); with --resume, the new rate from the "
@@ -108,6 +126,10 @@ def _build_parser():
                        metavar="N",
                        help="compute validation bits per pixel every N "
                             "steps (default: --checkpoint-every)")
+    train.add_argument("--patience", type=int, default=None, metavar="N",
+                       help="stop once N validations in a row have not "
+                            "beaten the best (its model is model.keras); "
+                            "default: train all --steps")
     train.add_argument("--validation-batches", type=int, default=8,
                        metavar="N",
                        help="validate on the first N batches of "

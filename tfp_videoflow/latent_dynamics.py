@@ -47,7 +47,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, seed=0, memory_saving=False, **kwargs):
+                 top_components=1, shared_component_scales=False, seed=0,
+                 memory_saving=False, **kwargs):
         """Creates the network.
 
         Args:
@@ -57,6 +58,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           width, depth, dilations, latent_skip: of the "conv3d" prior.
           top_components: mixture components of the top level's prior
             (1: the paper's Gaussian); "conv3d" only.
+          shared_component_scales: one scale per element for all of them.
           seed: integer seed of the initial weights.
           memory_saving: training's backward pass recomputes each residual
             block of a "conv3d" prior instead of keeping its activations.
@@ -86,6 +88,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
                                latent_skip=latent_skip,
                                num_cond_frames=num_cond_frames,
                                num_components=top_components if top else 1,
+                               shared_scales=bool(shared_component_scales),
                                seed=seed + 1000 * level,
                                memory_saving=memory_saving)
             self.level_priors.append(priors.PRIORS[dynamics](
@@ -97,7 +100,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
     def num_levels(self):
         return len(self.latent_shapes)
 
-    def initialize_components(self, top_latents):
+    def initialize_components(self, top_latents, previous_top_latents):
         """Starts a top-level mixture's components at diverse real latents.
 
         Components that start alike take the same gradients, and randomly
@@ -111,10 +114,12 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         Args:
           top_latents: `[N, h, w, c]` top-level latents of real future
             frames, N >= the number of components.
+          previous_top_latents: `[N, h, w, c]` those of the frame before
+            each (its bin centres), which the latent skip adds to the means.
         """
         prior = self.level_priors[-1]
         if getattr(prior, "num_components", 1) > 1:
-            prior.initialize_components(top_latents)
+            prior.initialize_components(top_latents, previous_top_latents)
 
     def level_distribution(self, level, history, missing, condition=None,
                            temperature=1.0):

@@ -96,7 +96,8 @@ class VideoFlowModel(keras.Model):
                  coupling="affine", coupling_width=512, gated_coupling=False,
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, discrete_history=True, num_bits=8,
+                 top_components=1, shared_component_scales=False,
+                 discrete_history=True, num_bits=8,
                  train_target_frames=None, temperature=1.0,
                  sampling_temperature=0.6, num_samples=1,
                  gradient_clip_norm=None, seed=0, precision="float32",
@@ -119,6 +120,10 @@ class VideoFlowModel(keras.Model):
           top_components: mixture components of the top level's prior (1:
             the paper's Gaussian; > 1: one categorical choice of future per
             frame, "conv3d" only).
+          shared_component_scales: the mixture's components share one
+            scale per latent element (their means and weights stay their
+            own), so a component that lost its futures early can win them
+            back on its mean alone.
           discrete_history: condition on the discrete past (the bin centres
             of context, earlier target and sampled frames), as the data is;
             False conditions on the continuous values.
@@ -181,7 +186,9 @@ class VideoFlowModel(keras.Model):
             dynamics=dynamics, num_cond_frames=num_cond_frames,
             prior_width=prior_width, prior_depth=prior_depth,
             prior_dilations=tuple(prior_dilations), latent_skip=latent_skip,
-            top_components=top_components, discrete_history=discrete_history,
+            top_components=top_components,
+            shared_component_scales=bool(shared_component_scales),
+            discrete_history=discrete_history,
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
             temperature=self.temperature,
@@ -203,7 +210,8 @@ class VideoFlowModel(keras.Model):
             num_cond_frames=num_cond_frames, width=prior_width,
             depth=prior_depth, dilations=prior_dilations,
             latent_skip=latent_skip, top_components=top_components,
-            seed=seed + 1, memory_saving=memory_saving, name="dynamics")
+            shared_component_scales=shared_component_scales, seed=seed + 1,
+            memory_saving=memory_saving, name="dynamics")
         self.discrete_history = bool(discrete_history)
         self.random_draws = self.add_weight(
             name="random_draws", shape=(), dtype="int32", initializer="zeros",
@@ -327,12 +335,17 @@ class VideoFlowModel(keras.Model):
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))
         self.flow.initialize(values)
-        # The frames after the first K are the ones the prior models.
-        futures = values[:, self.num_context_frames:]
-        if futures.shape[1] != 0:
-            frames = tf.reshape(futures, [-1, *self.frame_shape])
-            top = self.flow.inverse(frames)[-1]
-            self.dynamics.initialize_components(top)
+        # The frames after the first K are the ones the prior models; the
+        # frame before each, at its bin centres, is its latent skip's past.
+        k = self.num_context_frames
+        if values.shape[1] != k:
+            def top_latents(frames):
+                return self.flow.inverse(
+                    tf.reshape(frames, [-1, *self.frame_shape]))[-1]
+            self.dynamics.initialize_components(
+                top_latents(values[:, k:]), top_latents(
+                    dequantization.bin_centres(videos[:, k - 1:-1],
+                                               self.num_bits)))
 
     # ------------------------------------------------------------- training
     def check_videos(self, videos, min_frames, where):

@@ -281,7 +281,8 @@ class Conv3DPrior(LevelPrior):
 
     def __init__(self, latent_shape, conditioned=False, num_cond_frames=1,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 num_components=1, seed=0, memory_saving=False, **kwargs):
+                 num_components=1, shared_scales=False, seed=0,
+                 memory_saving=False, **kwargs):
         super().__init__(latent_shape, conditioned, **kwargs)
         # Training's backward pass recomputes each residual block from its
         # input instead of keeping its activations (as the flow does).
@@ -292,6 +293,8 @@ class Conv3DPrior(LevelPrior):
         self.dilations = tuple(int(d) for d in dilations)
         self.latent_skip = bool(latent_skip)
         self.num_components = int(num_components)
+        # With M > 1: one log-scale per element for every component.
+        self.shared_scales = bool(shared_scales) and self.num_components > 1
         self.seed = int(seed)
         if self.num_components < 1:
             raise ValueError(f"{self.name}: num_components must be >= 1, got "
@@ -317,7 +320,8 @@ class Conv3DPrior(LevelPrior):
                                name=f"block{i}")
                 for i in range(self.depth)]
             self.conv_out = keras.layers.Conv2D(
-                2 * channels * m, 3, padding="same",
+                (m + 1 if self.shared_scales else 2 * m) * channels, 3,
+                padding="same",
                 kernel_initializer="zeros", dtype=dtype, name="conv_out")
             self.conv_out.build((None, None, None, self.width))
             if m > 1:
@@ -334,13 +338,17 @@ class Conv3DPrior(LevelPrior):
                         stddev=COMPONENT_OFFSET_STDDEV, seed=seed + 7))
         self.built = True
 
-    def initialize_components(self, latents):
+    def initialize_components(self, latents, previous):
         """Component means from latents `[N, h, w, c]` by farthest points.
 
         The output layer starts at zero, so a component's mean is its
-        offset (plus z_{t-1} with the latent skip, which this ignores).
+        offset, plus z_{t-1} (`previous`, `[N, h, w, c]`) with the latent
+        skip: then the offsets start at farthest points of the changes
+        z_t - z_{t-1}, not of the latents.
         """
         latents = tf.convert_to_tensor(latents, self.component_offsets.dtype)
+        if self.latent_skip:
+            latents -= tf.convert_to_tensor(previous, latents.dtype)
         flat = tf.reshape(latents, [tf.shape(latents)[0], -1])
         if flat.shape[0] is not None and flat.shape[0] < self.num_components:
             raise ValueError(
@@ -380,12 +388,20 @@ class Conv3DPrior(LevelPrior):
             mean, raw_log_scale = tf.split(out, 2, axis=-1)
             return gaussian(mean + skip, bounded_log_scale(raw_log_scale),
                             temperature)
-        # [N, h, w, 2 * c * M] -> [N, M, h, w, c] means and log-scales.
         height, width, channels = self.latent_shape
-        out = tf.reshape(out, [-1, height, width, self.num_components,
-                               2 * channels])
-        out = tf.transpose(out, [0, 3, 1, 2, 4])
-        mean, raw_log_scale = tf.split(out, 2, axis=-1)
+        m = self.num_components
+        if self.shared_scales:
+            # [N, h, w, (M + 1) c] -> [N, M, h, w, c] means, and one
+            # [N, 1, h, w, c] log-scale for all of them.
+            out = tf.transpose(tf.reshape(
+                out, [-1, height, width, m + 1, channels]), [0, 3, 1, 2, 4])
+            mean, raw_log_scale = out[:, :m], out[:, m:]
+            raw_log_scale = tf.repeat(raw_log_scale, m, axis=1)
+        else:
+            # [N, h, w, 2 * c * M] -> [N, M, h, w, c] means and log-scales.
+            out = tf.reshape(out, [-1, height, width, m, 2 * channels])
+            out = tf.transpose(out, [0, 3, 1, 2, 4])
+            mean, raw_log_scale = tf.split(out, 2, axis=-1)
         if self.latent_skip:
             skip = skip[:, tf.newaxis]
         logits = self.logits_out(tf.reduce_mean(last, axis=[1, 2]))
@@ -398,7 +414,8 @@ class Conv3DPrior(LevelPrior):
                 "num_cond_frames": self.num_cond_frames,
                 "depth": self.depth, "dilations": self.dilations,
                 "latent_skip": self.latent_skip,
-                "num_components": self.num_components, "seed": self.seed,
+                "num_components": self.num_components,
+                "shared_scales": self.shared_scales, "seed": self.seed,
                 "memory_saving": self.memory_saving}
 
 

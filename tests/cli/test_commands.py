@@ -361,6 +361,55 @@ def test_resumed_run_keeps_the_best_so_far(validated_run, tmp_path, capsys):
         np.testing.assert_array_equal(a, b)
 
 
+def _patience_stop(curve, patience):
+    """The step at which --patience stops on `curve` (validation every step)."""
+    best = None
+    for step in sorted(curve):
+        if best is None or curve[step] < curve[best]:
+            best = step
+        if step - best >= patience:
+            return step
+    return None
+
+
+def test_patience_stops_after_validations_without_a_new_best(
+        validated_run, tmp_path, capsys):
+    out = tmp_path / "patient"
+    assert cli.main(VALIDATED + ["--steps", "30", "--patience", "2",
+                                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    curve = _validation_curve(out)
+    # The first 6 steps are the validated run's (same seeds).
+    whole = _validation_curve(validated_run)
+    common = [s for s in whole if s in curve]
+    np.testing.assert_allclose([curve[s] for s in common],
+                               [whole[s] for s in common], rtol=1e-6)
+    stop = _patience_stop(curve, 2)
+    assert stop is not None and stop < 30
+    assert max(curve) == stop  # nothing trained or validated after it
+    assert f"step {stop}: 2 validations without a new best" in printed
+    best = json.loads((out / "run.json").read_text())["best"]
+    assert best["step"] == stop - 2
+    assert int(keras.models.load_model(
+        out / "model.keras").optimizer.iterations) == stop - 2
+    # A resumed run stops at once, where it stopped: nothing is lost.
+    assert cli.main(["train", "--steps", "30", "--resume",
+                     "--out", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text())["best"] == best
+
+
+def test_patience_needs_validation_and_a_positive_count(tmp_path, capsys):
+    for extra, message in ((["--patience", "0"], "--patience must be >= 1"),
+                           (["--patience", "2", "--validation-data", "none"],
+                            "no validation data")):
+        out = tmp_path / "run"
+        assert cli.main(VALIDATED + ["--steps", "3", "--out", str(out)]
+                        + extra) == 2
+        error = capsys.readouterr().err
+        assert message in error and error.count("\n") == 1
+        assert not out.exists()
+
+
 def _write_videos(folder, count, num_frames, seed):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)
@@ -394,6 +443,15 @@ def test_a_folder_validates_on_its_validation_split(tmp_path, monkeypatch):
     assert settings["validation_data"] == str(root)
     assert sorted(_validation_curve(out)) == [1, 2]
     assert settings["best"]["step"] in (1, 2)
+    # Real footage trains on every symmetry of its windows by default
+    # (square frames), and the choice is recorded.
+    assert settings["augment"] == "mirror+reverse+rotate"
+
+
+def test_generated_data_trains_unaugmented_by_default(trained_run):
+    settings = json.loads((trained_run / "run.json").read_text())
+    assert settings["data"] == "stochastic_movement"
+    assert settings["augment"] == "none"
 
 
 def test_a_batch_smaller_than_the_mixture_trains(tmp_path):

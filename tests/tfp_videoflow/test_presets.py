@@ -6,7 +6,7 @@ import tfp_videoflow as vf
 from tfp_videoflow import presets
 
 
-@pytest.mark.parametrize("name", ["small", "tiny"])
+@pytest.mark.parametrize("name", ["small", "real", "tiny"])
 def test_cpu_presets_build_models_of_their_settings(name):
     model = vf.VideoFlowModel.from_preset(name, seed=4)
     config = model.get_config()

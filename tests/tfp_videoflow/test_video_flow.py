@@ -132,7 +132,7 @@ def test_bad_context(tiny_model):
         tiny_model(np.zeros((1, 0, 8, 8, 3), np.uint8))
 
 
-@pytest.mark.parametrize("preset", ["tests' TINY", "tiny", "small"])
+@pytest.mark.parametrize("preset", ["tests' TINY", "tiny", "small", "real"])
 def test_log_prob_scores_its_own_samples(preset):
     # TFP's most basic idiom (REINFORCE, ELBOs): score what was sampled. The
     # untrained flow's samples leave the bins; the density is defined there.

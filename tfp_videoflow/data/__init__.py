@@ -8,8 +8,8 @@
 * `video_folder`: a folder of the user's own videos, split into train /
   validation / test windows and streamed; `load_video_file`,
   `iter_frames`, `frame_count`: one video file.
-* `augment(videos, kind, seed)`: training windows mirrored at random
-  (`AUGMENTATIONS`).
+* `augment(videos, spec, seed)`: training windows mirrored, reversed or
+  rotated at random (`AUGMENTATIONS`, joined by "+" in `spec`).
 * `load(source, ...)`: any of these by name (or folder path), as the
   command line chooses them.
 """
