@@ -213,8 +213,8 @@ class _Validation(keras.callbacks.Callback):
 def _default_augmentation(source, frame_shape):
     """--augment's default: every symmetry for a folder of real footage.
 
-    A few clips' windows are too few for a model of a million weights:
-    mirrored, reversed and rotated windows code held-out frames of a real
+    A few clips' windows are too few for even a small model (0.2-1.2 M
+    weights): mirrored, reversed and rotated windows code held-out frames of a real
     clip in 1.48 bits per pixel against 1.79 with mirroring alone
     (BENCHMARKS.md, section 10). The generated and TFDS sets are large (and
     BAIR's camera has a fixed view), so they train as they are.

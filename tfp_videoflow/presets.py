@@ -23,8 +23,9 @@
   (an unclipped run diverged at learning rate 1e-3). BENCHMARKS.md,
   sections 5 and 7, has the ablations behind each choice.
 * "real": a CPU-sized model for a user's own footage at 32x32: the
-  structure of "small" with half its flow steps and half its widths (a
-  quarter of its weights: a few clips' windows are too few for more), the
+  structure of "small" with half its flow steps and half its widths
+  (0.22 M weights against 1.2 M: a few clips' windows are too few for
+  more), the
   latent skip (a camera's next frame is mostly its last one), one Gaussian
   at the top level, and 8 bits (the footage as it is). With the command
   line's default augmentation of a folder (mirrored, reversed and rotated
