@@ -214,8 +214,8 @@ def _default_augmentation(source, frame_shape):
     """--augment's default: every symmetry for a folder of real footage.
 
     A few clips' windows are too few for even a small model (0.2-1.2 M
-    weights): mirrored, reversed and rotated windows code held-out frames of a real
-    clip in 1.48 bits per pixel against 1.79 with mirroring alone
+    weights): mirrored, reversed and rotated windows code held-out frames
+    of a real clip in 1.48 bits per pixel against 1.79 with mirroring alone
     (BENCHMARKS.md, section 10). The generated and TFDS sets are large (and
     BAIR's camera has a fixed view), so they train as they are.
     """
@@ -432,11 +432,10 @@ def _check_unlocked(folder):
 def _train(args, held):
     _check_numbers(
         args, at_least_one=("steps", "batch_size", "checkpoint_every",
-                            "validate_every", "validation_batches"),
+                            "validate_every", "validation_batches",
+                            "patience"),
         non_negative=("sample_every", "warmup_steps", "seed"),
         positive=("learning_rate",))
-    if args.patience is not None and args.patience < 1:
-        raise UsageError(f"--patience must be >= 1, got {args.patience}.")
     if args.patience is not None and args.distribute == "multi-worker":
         # Only the chief validates: the other workers would not stop.
         raise UsageError("--patience needs one worker (--distribute none or "

@@ -338,7 +338,8 @@ class VideoFlowModel(keras.Model):
         # The frames after the first K are the ones the prior models; the
         # frame before each, at its bin centres, is its latent skip's past.
         k = self.num_context_frames
-        if values.shape[1] != k:
+        # Only a mixture has components to start (the encodings cost time).
+        if values.shape[1] != k and self._config["top_components"] > 1:
             def top_latents(frames):
                 return self.flow.inverse(
                     tf.reshape(frames, [-1, *self.frame_shape]))[-1]

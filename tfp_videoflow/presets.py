@@ -25,11 +25,10 @@
 * "real": a CPU-sized model for a user's own footage at 32x32: the
   structure of "small" with half its flow steps and half its widths
   (0.22 M weights against 1.2 M: a few clips' windows are too few for
-  more), the
-  latent skip (a camera's next frame is mostly its last one), one Gaussian
-  at the top level, and 8 bits (the footage as it is). With the command
-  line's default augmentation of a folder (mirrored, reversed and rotated
-  windows) it codes held-out frames of real clips below lossless H.264
+  more), the latent skip (a camera's next frame is mostly its last one),
+  one Gaussian at the top level, and 8 bits (the footage as it is). With
+  the command line's default augmentation of a folder (mirrored, reversed
+  and rotated windows) it codes held-out frames of real clips below lossless H.264
   (BENCHMARKS.md, section 10). It samples at temperature 0.1: on held-out
   windows of two clips the best of 8 futures is closest to the truth
   there (within 0.1 dB of copying the last frame; at 0.6 futures turn to

@@ -63,7 +63,6 @@ def test_conv3d_prior_reads_only_the_past_and_the_last_step():
         np.testing.assert_array_equal(changed[1], 0.0)
 
 
-
 def test_shared_scales_give_every_component_one_scale_and_its_own_mean():
     shape = SHAPES[1]
     shared = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,

@@ -41,7 +41,7 @@ def kinds_of(spec):
 
     Raises `ValueError` naming an unknown or repeated kind.
     """
-    kinds = () if spec in (None, "", "none") else tuple(spec.split("+"))
+    kinds = () if spec == "none" else tuple(spec.split("+"))
     for kind in kinds:
         if kind not in AUGMENTATIONS:
             raise ValueError(
