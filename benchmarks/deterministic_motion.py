@@ -1,7 +1,9 @@
-"""Does the prior learn motion when the future is certain? (Constant Velocity)
+"""Does the prior learn motion when the future is certain?
 
 A bright 3x3 square moves at constant velocity on 16x16 frames
-(`data.constant_velocity`); two context frames fix its whole future. Trains
+(`data.constant_velocity`, the default `--data`), or a grey one bounces off
+the walls at 1 or 2 pixels per frame on 16x16x1 frames at 8 bits
+(`--data bouncing_square`); two context frames fix its future. Trains
 a small model (L=2, K=4, widths 32) with each latent dynamics for the same
 budget of this process's CPU time, then reports on 256 test videos:
 
@@ -13,6 +15,7 @@ budget of this process's CPU time, then reports on 256 test videos:
 
     python benchmarks/deterministic_motion.py --minutes 5 --threads 1
     python benchmarks/deterministic_motion.py --dynamics none --minutes 5
+    python benchmarks/deterministic_motion.py --data bouncing_square --dynamics conv3d
 
 Writes OUT.md and OUT.json.
 """
@@ -30,7 +33,7 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, files, motion, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import diagnostics, evaluation, files, motion, presets, training  # noqa: E402  pylint: disable=wrong-import-position
 
 MODEL = dict(frame_shape=(16, 16, 3), num_context_frames=2,
              num_target_frames=2, train_target_frames=1, num_levels=2,
@@ -38,16 +41,22 @@ MODEL = dict(frame_shape=(16, 16, 3), num_context_frames=2,
              num_cond_frames=2, prior_width=32, prior_depth=2,
              prior_dilations=(1, 2), latent_skip=False, num_bits=5,
              gradient_clip_norm=1.0)
+# Each data set, and what it changes in MODEL.
+DATA = {
+    "constant_velocity": (vf.data.constant_velocity, {}),
+    "bouncing_square": (vf.data.bouncing_square,
+                        dict(frame_shape=(16, 16, 1), num_bits=8)),
+}
 STEPS_PER_EPOCH = 50
 
 
 def train(dynamics, args):
-    model = vf.VideoFlowModel(**{**MODEL, "dynamics": dynamics,
-                                 "seed": args.seed})
+    data, changes = DATA[args.data]
+    model = vf.VideoFlowModel(**{**MODEL, **changes, **args.set,
+                                 "dynamics": dynamics, "seed": args.seed})
     model.compile(optimizer=training.paper_optimizer(1e-3, 200))
-    videos = vf.data.constant_velocity("train", num_frames=4,
-                                       batch_size=args.batch_size,
-                                       seed=args.seed)
+    videos = data("train", num_frames=4, batch_size=args.batch_size,
+                  seed=args.seed)
     model.initialize(next(iter(videos)))
     budget = _CPUBudget(args.minutes * 60)
     model.fit(videos, steps_per_epoch=STEPS_PER_EPOCH, epochs=10 ** 9,
@@ -73,7 +82,7 @@ class _CPUBudget(keras.callbacks.Callback):
 
 
 def measure(model, args):
-    videos, tracks = next(iter(vf.data.constant_velocity(
+    videos, tracks = next(iter(DATA[args.data][0](
         "test", num_frames=4, num_videos=args.test_videos, seed=0,
         with_tracks=True, batch_size=args.test_videos)))
     videos, tracks = videos.numpy(), tracks.numpy()
@@ -109,6 +118,10 @@ def main(argv=None):
     parser.add_argument("--minutes", type=float, default=5.0,
                         help="CPU minutes of training per model")
     parser.add_argument("--dynamics", nargs="+", default=["conv3d", "none"])
+    parser.add_argument("--data", choices=sorted(DATA),
+                        default="constant_velocity")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                        help="model settings over the benchmark's")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--test-videos", type=int, default=256)
@@ -118,6 +131,7 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results/deterministic")
     parser.add_argument("--save-models", default=None)
     args = parser.parse_args(argv)
+    args.set = presets.parse_overrides(args.set)
     argv = sys.argv[1:] if argv is None else argv
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)

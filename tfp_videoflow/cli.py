@@ -106,11 +106,14 @@ def _build_parser():
                             "machines, each started with the same command "
                             "and its own TF_CONFIG); --batch-size is the "
                             "global batch")
-    train.add_argument("--precision", default="float32",
-                       choices=["float32", "mixed_bfloat16", "mixed_float16"],
-                       help="Keras dtype policy of the networks; "
-                            "log-determinants, log-densities and the loss "
-                            "stay float32")
+    train.add_argument("--precision", default=None,
+                       choices=["auto", "float32", "mixed_bfloat16",
+                                "mixed_float16"],
+                       help="Keras dtype policy of the networks ('auto': "
+                            "bfloat16 where the CPU or GPU computes it "
+                            "natively, else float32); log-determinants, "
+                            "log-densities and the loss stay float32 "
+                            "(default: the preset's, else float32)")
     train.add_argument("--sample-every", type=int, default=500,
                        help="add a grid of sampled futures to TensorBoard "
                             "every this many steps (0: never)")

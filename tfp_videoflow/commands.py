@@ -585,6 +585,9 @@ def _new_settings(args):
                              "distribute")}
     if settings["learning_rate"] is None:
         settings["learning_rate"] = DEFAULT_LEARNING_RATE
+    if settings["precision"] is None:
+        settings["precision"] = presets.preset(args.preset).get(
+            "precision", "float32")
     settings["set"] = _overrides(args.set)
     settings["validation_data"] = _validation_source(args)
     settings["validate_every"] = args.validate_every or args.checkpoint_every

@@ -47,8 +47,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, shared_component_scales=False, seed=0,
-                 memory_saving=False, **kwargs):
+                 top_components=1, shared_component_scales=False,
+                 component_codes=False, seed=0, memory_saving=False, **kwargs):
         """Creates the network.
 
         Args:
@@ -59,6 +59,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           top_components: mixture components of the top level's prior
             (1: the paper's Gaussian); "conv3d" only.
           shared_component_scales: one scale per element for all of them.
+          component_codes: one shared head decodes every component from the
+            features and the component's learned code.
           seed: integer seed of the initial weights.
           memory_saving: training's backward pass recomputes each residual
             block of a "conv3d" prior instead of keeping its activations.
@@ -89,6 +91,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
                                num_cond_frames=num_cond_frames,
                                num_components=top_components if top else 1,
                                shared_scales=bool(shared_component_scales),
+                               component_codes=bool(component_codes),
                                seed=seed + 1000 * level,
                                memory_saving=memory_saving)
             self.level_priors.append(priors.PRIORS[dynamics](

@@ -97,7 +97,7 @@ class VideoFlowModel(keras.Model):
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
                  top_components=1, shared_component_scales=False,
-                 discrete_history=True, num_bits=8,
+                 component_codes=False, discrete_history=True, num_bits=8,
                  train_target_frames=None, temperature=1.0,
                  sampling_temperature=0.6, num_samples=1,
                  gradient_clip_norm=None, seed=0, precision="float32",
@@ -124,6 +124,10 @@ class VideoFlowModel(keras.Model):
             scale per latent element (their means and weights stay their
             own), so a component that lost its futures early can win them
             back on its mean alone.
+          component_codes: the mixture's components are decoded by one
+            shared head from the prior's features plus a learned code per
+            component, so what they share (the look of the past) is learned
+            from every example and they differ only where the futures do.
           discrete_history: condition on the discrete past (the bin centres
             of context, earlier target and sampled frames), as the data is;
             False conditions on the continuous values.
@@ -141,8 +145,9 @@ class VideoFlowModel(keras.Model):
           gradient_clip_norm: clip gradients to this global norm, or None.
           seed: integer seed of every initial weight and random draw.
           precision: "float32", or "mixed_bfloat16" / "mixed_float16": the
-            networks compute in 16 bits, the densities in float32 (see
-            precision.py).
+            networks compute in 16 bits, the densities in float32; "auto":
+            "mixed_bfloat16" where the machine has native bfloat16, else
+            "float32" (see precision.py).
           memory_saving: training's backward pass recomputes each flow
             step and each residual block of the prior from its input
             instead of keeping its activations: the same gradients in a
@@ -188,6 +193,7 @@ class VideoFlowModel(keras.Model):
             prior_dilations=tuple(prior_dilations), latent_skip=latent_skip,
             top_components=top_components,
             shared_component_scales=bool(shared_component_scales),
+            component_codes=bool(component_codes),
             discrete_history=discrete_history,
             num_bits=self.num_bits,
             train_target_frames=self.train_target_frames,
@@ -210,7 +216,8 @@ class VideoFlowModel(keras.Model):
             num_cond_frames=num_cond_frames, width=prior_width,
             depth=prior_depth, dilations=prior_dilations,
             latent_skip=latent_skip, top_components=top_components,
-            shared_component_scales=shared_component_scales, seed=seed + 1,
+            shared_component_scales=shared_component_scales,
+            component_codes=component_codes, seed=seed + 1,
             memory_saving=memory_saving, name="dynamics")
         self.discrete_history = bool(discrete_history)
         self.random_draws = self.add_weight(
@@ -228,7 +235,8 @@ class VideoFlowModel(keras.Model):
         # float16 gradients underflow without loss scaling. (Keras wraps the
         # optimizer itself only when the model's own policy is float16.)
         optimizer = keras.optimizers.get(optimizer)
-        if (self._config["precision"] == "mixed_float16" and not isinstance(
+        if (precision_lib.resolve(self._config["precision"])
+                == "mixed_float16" and not isinstance(
                 optimizer, keras.optimizers.LossScaleOptimizer)):
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         super().compile(optimizer=optimizer, **kwargs)
@@ -338,8 +346,10 @@ class VideoFlowModel(keras.Model):
         # The frames after the first K are the ones the prior models; the
         # frame before each, at its bin centres, is its latent skip's past.
         k = self.num_context_frames
-        # Only a mixture has components to start (the encodings cost time).
-        if values.shape[1] != k and self._config["top_components"] > 1:
+        # Only a mixture of uncoded components has them to start (the
+        # encodings cost time).
+        if (values.shape[1] != k and self._config["top_components"] > 1
+                and not self._config["component_codes"]):
             def top_latents(frames):
                 return self.flow.inverse(
                     tf.reshape(frames, [-1, *self.frame_shape]))[-1]

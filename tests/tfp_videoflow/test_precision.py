@@ -7,7 +7,7 @@ import tensorflow as tf
 
 import tfp_videoflow as vf
 from tests.helpers import TINY, bin_values, sublayers
-from tfp_videoflow import cli
+from tfp_videoflow import cli, precision
 
 SEED = (4, 2)
 
@@ -117,3 +117,26 @@ def test_train_command_precision_progress_and_sample_grid(tmp_path, capsys):
                 tags.setdefault(value.tag, []).append(event.step)
     assert tags["bits_per_pixel"] == [1, 2]
     assert tags["sampled_futures"] == [2]
+
+
+@pytest.mark.parametrize("flags, native", [
+    ("fpu sse avx512f avx512_bf16", True),
+    ("fpu sse amx_tile amx_bf16", True),
+    ("fpu sse avx2 avx512f", False)])
+def test_auto_precision_is_bfloat16_where_the_cpu_has_it(tmp_path, flags,
+                                                         native):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\n")
+    assert precision.native_bfloat16(cpuinfo) == native
+    assert not precision.native_bfloat16(tmp_path / "missing")
+
+
+def test_auto_precision_builds_the_resolved_policy_and_keeps_auto():
+    model = vf.VideoFlowModel(**{**TINY, "precision": "auto"})
+    expected = precision.resolve("auto")
+    assert expected in ("mixed_bfloat16", "float32")
+    assert _compute_dtypes(model) == {
+        "bfloat16" if expected == "mixed_bfloat16" else "float32"}
+    # The config keeps "auto": a machine that loads the model chooses anew.
+    assert model.get_config()["precision"] == "auto"
+    assert vf.presets.PRESETS["small"]["precision"] == "auto"

@@ -81,3 +81,29 @@ def test_shared_scales_give_every_component_one_scale_and_its_own_mean():
     # The output layer holds M means and one scale per element.
     assert shared.conv_out.kernel.shape[-1] == 4 * shape[-1]
     assert own.conv_out.kernel.shape[-1] == 6 * shape[-1]
+
+
+def test_component_codes_decode_every_component_with_one_head():
+    shape = SHAPES[0]
+    prior = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
+                               component_codes=True)
+    perturb_weights(prior.trainable_variables, seed=7, scale=0.1)
+    history = tf.random.stateless_normal([2, 1, *shape], [0, 8])
+    missing = tf.zeros([2, 1])
+    components = prior(history, missing).components_distribution
+    means = components.mean().numpy()  # [N, M, h, w, c]
+    assert not np.allclose(means[:, 0], means[:, 1])
+    # One head of 2c outputs serves all M components: a component is its
+    # code, so changing code 1 moves component 1 alone.
+    assert prior.conv_out.kernel.shape[-1] == 2 * shape[-1]
+    prior.codes.assign(tf.tensor_scatter_nd_add(
+        prior.codes, [[1]], tf.ones([1, 8])))
+    moved = prior(history, missing).components_distribution.mean().numpy()
+    np.testing.assert_array_equal(moved[:, [0, 2]], means[:, [0, 2]])
+    assert not np.allclose(moved[:, 1], means[:, 1])
+    # A code per component, restored from the config.
+    again = priors.Conv3DPrior.from_config(prior.get_config())
+    assert again.component_codes and again.codes.shape == (3, 8)
+    with pytest.raises(ValueError, match="cannot be combined"):
+        priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
+                           component_codes=True, shared_scales=True)

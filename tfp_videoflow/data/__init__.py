@@ -4,6 +4,8 @@
   the TFDS builder "stochastic_movement", registered by this import).
 * `constant_velocity`: a square moving at constant velocity, a future fully
   determined by two past frames (a test of learnt dynamics).
+* `bouncing_square`: a grey square bouncing off the walls, one channel
+  (dynamics with a rule at the walls).
 * `bair`: BAIR robot pushing from the user's TFDS data directory.
 * `video_folder`: a folder of the user's own videos, split into train /
   validation / test windows and streamed; `load_video_file`,
@@ -16,6 +18,7 @@
 
 from tfp_videoflow.data.augmentation import AUGMENTATIONS, augment
 from tfp_videoflow.data.bair import bair
+from tfp_videoflow.data.bouncing_square import bouncing_square
 from tfp_videoflow.data.constant_velocity import constant_velocity
 from tfp_videoflow.data.folders import video_folder
 from tfp_videoflow.data.sources import NAMED_SOURCES, load
@@ -29,7 +32,8 @@ from tfp_videoflow.data.video_files import frame_count, iter_frames, load_video_
 
 __all__ = [
     "AUGMENTATIONS", "DIRECTIONS", "NAMED_SOURCES", "StochasticMovement",
-    "StochasticMovementConfig", "augment", "bair", "constant_velocity", "frame_count",
+    "StochasticMovementConfig", "augment", "bair", "bouncing_square",
+    "constant_velocity", "frame_count",
     "iter_frames", "load", "load_video_file", "stochastic_movement",
     "video_folder",
 ]
