@@ -19,10 +19,11 @@
   mixture of 8 Gaussians (one per kind of future, chosen once per frame)
   whose components one shared head decodes from learned codes
   (`component_codes`: 31 % valid futures after 5 CPU minutes against 3 %
-  with a head per component), its coupling is affine (the data wants a tight density on the black
-  background and a wide one where the shape is, which volume-preserving
-  couplings cannot give) and its gradients are clipped to global norm 1
-  (an unclipped run diverged at learning rate 1e-3). Its networks compute
+  with a head per component), its coupling is affine (the data wants a
+  tight density on the black background and a wide one where the shape
+  is, which volume-preserving couplings cannot give) and its gradients
+  are clipped to global norm 1 (an unclipped run diverged at learning
+  rate 1e-3). Its networks compute
   in bfloat16 where the machine does so natively (`precision="auto"`: 1.5x
   the steps per CPU minute on an Intel Xeon with AMX, and more learnt per
   step's worth of time). BENCHMARKS.md, sections 5, 7 and 9, has the

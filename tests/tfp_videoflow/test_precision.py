@@ -7,7 +7,8 @@ import tensorflow as tf
 
 import tfp_videoflow as vf
 from tests.helpers import TINY, bin_values, sublayers
-from tfp_videoflow import cli, precision
+from tfp_videoflow import cli
+from tfp_videoflow import precision as precision_lib
 
 SEED = (4, 2)
 
@@ -127,13 +128,13 @@ def test_auto_precision_is_bfloat16_where_the_cpu_has_it(tmp_path, flags,
                                                          native):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\n")
-    assert precision.native_bfloat16(cpuinfo) == native
-    assert not precision.native_bfloat16(tmp_path / "missing")
+    assert precision_lib.native_bfloat16(cpuinfo) == native
+    assert not precision_lib.native_bfloat16(tmp_path / "missing")
 
 
 def test_auto_precision_builds_the_resolved_policy_and_keeps_auto():
     model = vf.VideoFlowModel(**{**TINY, "precision": "auto"})
-    expected = precision.resolve("auto")
+    expected = precision_lib.resolve("auto")
     assert expected in ("mixed_bfloat16", "float32")
     assert _compute_dtypes(model) == {
         "bfloat16" if expected == "mixed_bfloat16" else "float32"}
