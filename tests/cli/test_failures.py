@@ -85,7 +85,7 @@ CASES = {
     "--set unknown key": (
         TRAIN + ["--set", "latent_skipp=True", "--out", "new"],
         "--set latent_skipp: not a model setting; valid keys: "
-        "coupling, coupling_width,"),
+        "component_codes, coupling, coupling_width,"),
     "--set bad value": (TRAIN + ["--set", "num_bits=9", "--out", "new"],
                         "--set num_bits=9: num_bits must be between 1 and 8"),
     "--set wrong type": (
