@@ -76,7 +76,7 @@ class TrainingRun:
             args.preset, dynamics=dynamics, seed=args.seed,
             **_overrides(args))
         self.model.compile(optimizer=training.paper_optimizer(
-            args.learning_rate, args.warmup_steps))
+            args.learning_rate, args.warmup_steps, args.decay_steps))
         # The first K + T frames of each video, as the CLI trains: later
         # frames leave the canvas, and the 8-way first step is what matters.
         self.videos = vf.data.stochastic_movement(
@@ -295,6 +295,9 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--warmup-steps", type=int, default=200)
+    parser.add_argument("--decay-steps", type=int, default=None,
+                        help="cosine decay of the learning rate to 0 at "
+                             "this step (default: constant after warm-up)")
     parser.add_argument("--test-videos", type=int, default=256)
     parser.add_argument("--motion-videos", type=int, default=32)
     parser.add_argument("--best-of", type=int, default=8)

@@ -44,27 +44,54 @@ def _preset_keys():
                    for key in settings})
 
 
-def _build_parser():
-    parser = argparse.ArgumentParser(
-        prog="videoflow",
-        description="VideoFlow: train, evaluate and sample a flow-based "
-                    "generative model of video.")
-    commands = parser.add_subparsers(dest="command", required=True)
-
+def _add_train(commands):
     train = commands.add_parser(
         "train", help="train a model",
         description="Train a VideoFlow model; writes checkpoints, TensorBoard "
                     "logs and model.keras (the best on validation data, or "
                     "the last) to --out.")
-    train.add_argument("--data", default="stochastic_movement", help=DATA_HELP)
-    train.add_argument("--data-dir", default=None,
+    _add_train_data(train.add_argument_group("data"))
+    _add_train_model(train.add_argument_group("model"))
+    _add_train_optimisation(train.add_argument_group("optimisation"))
+    _add_train_run(train.add_argument_group("run directory, validation"))
+
+
+def _add_train_data(group):
+    """--help group of `train`: training and validation videos."""
+    group.add_argument("--data", default="stochastic_movement", help=DATA_HELP)
+    group.add_argument("--data-dir", default=None,
                        help="TFDS data directory (for --data bair)")
-    train.add_argument("--preset", default="small",
+    group.add_argument("--augment", default=None, type=_augmentation,
+                       help="random symmetries of the training windows: "
+                            "'none' or " + ", ".join(AUGMENTATIONS)
+                            + " joined by '+'; default: mirror+reverse+"
+                            "rotate for a folder of footage (mirror+reverse "
+                            "for frames that are not square), none for "
+                            "stochastic_movement and bair; held-out data "
+                            "never is")
+    group.add_argument(
+        "--validation-data", default=None, metavar="SOURCE",
+        help="where validation videos come from: the 'validation' split of "
+             "SOURCE (" + DATA_HELP + "), or 'none'; default: --data's own "
+             "validation split when --data is a folder or "
+             "stochastic_movement, none for bair. With validation, the "
+             "model with the lowest validation bits per pixel is kept as "
+             "model.keras; without, the last one")
+    group.add_argument("--validation-batches", type=int, default=8,
+                       metavar="N",
+                       help="validate on the first N batches of "
+                            "--batch-size videos, with the same "
+                            "dequantization noise every time")
+
+
+def _add_train_model(group):
+    """--help group of `train`: the model's settings."""
+    group.add_argument("--preset", default="small",
                        choices=sorted(presets.PRESETS),
                        help="model configuration: " + ", ".join(
                            f"'{name}' ({summary})" for name, summary
                            in presets.SUMMARIES.items()))
-    train.add_argument(
+    group.add_argument(
         "--set", nargs="+", action="extend", default=None,
         metavar="KEY=VALUE",
         help="change model settings of the preset, e.g. --set "
@@ -74,39 +101,7 @@ def _build_parser():
              "VideoFlowModel argument but seed and precision (their own "
              "flags), such as " + ", ".join(_preset_keys()) + "; "
              "recorded in run.json")
-    train.add_argument("--steps", type=int, default=300,
-                       help="total number of training steps")
-    train.add_argument("--batch-size", type=int, default=16,
-                       help="videos per training step")
-    train.add_argument("--augment", default=None, type=_augmentation,
-                       help="random symmetries of the training windows: "
-                            "'none' or " + ", ".join(AUGMENTATIONS)
-                            + " joined by '+'; default: mirror+reverse+"
-                            "rotate for a folder of footage (mirror+reverse "
-                            "for frames that are not square), none for "
-                            "stochastic_movement and bair; held-out data "
-                            "never is")
-    train.add_argument("--learning-rate", type=float, default=None,
-                       help="Adam learning rate (after warm-up; default "
-                            "1e-3); with --resume, the new rate from the "
-                            "checkpoint's step on (recorded in run.json)")
-    train.add_argument("--warmup-steps", type=int, default=100,
-                       help="steps of linear learning-rate warm-up")
-    train.add_argument("--checkpoint-every", type=int, default=100,
-                       help="write a checkpoint every this many steps")
-    train.add_argument("--seed", type=int, default=0,
-                       help="seed of weights, data order and noise")
-    train.add_argument("--jit-compile", default="auto",
-                       choices=["auto", "on", "off"],
-                       help="compile the training step with XLA ('auto': "
-                            "only when a GPU is present)")
-    train.add_argument("--distribute", default="none",
-                       help="'none' (one device), 'mirrored' (every GPU of "
-                            "this machine) or 'multi-worker' (several "
-                            "machines, each started with the same command "
-                            "and its own TF_CONFIG); --batch-size is the "
-                            "global batch")
-    train.add_argument("--precision", default=None,
+    group.add_argument("--precision", default=None,
                        choices=["auto", "float32", "mixed_bfloat16",
                                 "mixed_float16"],
                        help="Keras dtype policy of the networks ('auto': "
@@ -114,40 +109,61 @@ def _build_parser():
                             "natively, else float32); log-determinants, "
                             "log-densities and the loss stay float32 "
                             "(default: the preset's, else float32)")
-    train.add_argument("--sample-every", type=int, default=500,
-                       help="add a grid of sampled futures to TensorBoard "
-                            "every this many steps (0: never)")
-    train.add_argument(
-        "--validation-data", default=None, metavar="SOURCE",
-        help="where validation videos come from: the 'validation' split of "
-             "SOURCE (" + DATA_HELP + "), or 'none'; default: --data's own "
-             "validation split when --data is a folder or "
-             "stochastic_movement, none for bair. With validation, the "
-             "model with the lowest validation bits per pixel is kept as "
-             "model.keras; without, the last one")
-    train.add_argument("--validate-every", type=int, default=None,
+    group.add_argument("--seed", type=int, default=0,
+                       help="seed of weights, data order and noise")
+
+
+def _add_train_optimisation(group):
+    """--help group of `train`: how the steps are taken."""
+    group.add_argument("--steps", type=int, default=300,
+                       help="total number of training steps")
+    group.add_argument("--batch-size", type=int, default=16,
+                       help="videos per training step")
+    group.add_argument("--learning-rate", type=float, default=None,
+                       help="Adam learning rate (after warm-up; default "
+                            "1e-3); with --resume, the new rate from the "
+                            "checkpoint's step on (recorded in run.json)")
+    group.add_argument("--warmup-steps", type=int, default=100,
+                       help="steps of linear learning-rate warm-up")
+    group.add_argument("--jit-compile", default="auto",
+                       choices=["auto", "on", "off"],
+                       help="compile the training step with XLA ('auto': "
+                            "only when a GPU is present)")
+    group.add_argument("--distribute", default="none",
+                       help="'none' (one device), 'mirrored' (every GPU of "
+                            "this machine) or 'multi-worker' (several "
+                            "machines, each started with the same command "
+                            "and its own TF_CONFIG); --batch-size is the "
+                            "global batch")
+    group.add_argument("--deterministic", action="store_true",
+                       help="make every TensorFlow op deterministic (needed "
+                            "for bit-exact resume on a GPU; disables XLA)")
+
+
+def _add_train_run(group):
+    """--help group of `train`: what the run writes and when it stops."""
+    group.add_argument("--out", required=True,
+                       help="run directory (must be new or empty, unless "
+                            "--resume)")
+    group.add_argument("--resume", action="store_true",
+                       help="continue the run in --out from its last "
+                            "checkpoint, exactly where it stopped")
+    group.add_argument("--checkpoint-every", type=int, default=100,
+                       help="write a checkpoint every this many steps")
+    group.add_argument("--validate-every", type=int, default=None,
                        metavar="N",
                        help="compute validation bits per pixel every N "
                             "steps (default: --checkpoint-every)")
-    train.add_argument("--patience", type=int, default=None, metavar="N",
+    group.add_argument("--patience", type=int, default=None, metavar="N",
                        help="stop once N validations in a row have not "
                             "beaten the best (its model is model.keras); "
                             "default: train all --steps")
-    train.add_argument("--validation-batches", type=int, default=8,
-                       metavar="N",
-                       help="validate on the first N batches of "
-                            "--batch-size videos, with the same "
-                            "dequantization noise every time")
-    train.add_argument("--deterministic", action="store_true",
-                       help="make every TensorFlow op deterministic (needed "
-                            "for bit-exact resume on a GPU; disables XLA)")
-    train.add_argument("--out", required=True,
-                       help="run directory (must be new or empty, unless "
-                            "--resume)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --out from its last "
-                            "checkpoint, exactly where it stopped")
+    group.add_argument("--sample-every", type=int, default=500,
+                       help="add a grid of sampled futures to TensorBoard "
+                            "every this many steps (0: never)")
 
+
+def _add_evaluate(commands):
     evaluate = commands.add_parser(
         "evaluate", help="test bits per pixel and best-of-N PSNR/SSIM",
         description="Evaluate a trained model on test videos: bits per pixel "
@@ -173,6 +189,8 @@ def _build_parser():
     evaluate.add_argument("--json", default=None,
                           help="also write the results to this JSON file")
 
+
+def _add_sample(commands):
     sample = commands.add_parser(
         "sample", help="sample futures as GIFs and a PNG grid",
         description="Sample futures of context frames; writes one GIF per "
@@ -201,6 +219,8 @@ def _build_parser():
     sample.add_argument("--out", required=True,
                         help="directory for the GIFs and the PNG grid")
 
+
+def _add_export(commands):
     export = commands.add_parser(
         "export", help="write a TensorFlow SavedModel for serving",
         description="Export a trained model as a TensorFlow SavedModel with "
@@ -214,6 +234,15 @@ def _build_parser():
     export.add_argument("--out", required=True,
                         help="directory for the SavedModel (must not exist)")
 
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="videoflow",
+        description="VideoFlow: train, evaluate and sample a flow-based "
+                    "generative model of video.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_train, _add_evaluate, _add_sample, _add_export):
+        add(commands)
     for subparser in commands.choices.values():
         subparser.add_argument(
             "--verbose", action="store_true",

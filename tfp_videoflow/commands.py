@@ -430,6 +430,67 @@ def _check_unlocked(folder):
 
 
 def _train(args, held):
+    _check_train_numbers(args)
+    strategy = _strategy(args)
+    chief = distribute.is_chief(strategy)
+    run, settings, model, step = _open_run(args, held, strategy, chief)
+    if step >= args.steps:
+        print(f"{run.path}: already trained for {step} steps (--steps "
+              f"{args.steps}); nothing to do.")
+    if settings["deterministic"]:
+        # CPU kernels already are; GPU ones need this for bit-exact resume.
+        tf.config.experimental.enable_op_determinism()
+    if settings.get("augment") is None:
+        # A new run without --augment; runs from before the flag had none.
+        settings["augment"] = "none" if args.resume else \
+            _default_augmentation(settings["data"], model.frame_shape)
+    videos = _training_videos(settings, model, strategy)
+    if step == 0:
+        first = _initialization_videos(videos, settings["data"], model)
+        with _scope(strategy):
+            model.initialize(first)
+    sample_context = None
+    if chief and settings.get("sample_every"):
+        sample_context = _first_batch(_dataset(
+            settings["data"], "test", model.frame_shape,
+            model.num_context_frames, 1, settings["seed"],
+            settings.get("data_dir")), settings["data"]).numpy()
+    validation = _validation_batches(settings, model) if chief else None
+    if settings.get("patience") and validation is None:
+        raise UsageError("--patience: there is no validation data to watch "
+                         "(--validation-data).")
+    if not args.resume and chief:
+        # Only now, with the model and the data ready, does the run
+        # directory appear (a failure before leaves nothing behind). Only
+        # the chief writes; the other workers use its settings.
+        try:
+            run = training.RunDirectory.create(
+                args.out, settings, lock=lambda path: _lock_run(held, path))
+        except training.RunError as error:
+            raise UsageError(str(error)) from error
+    guard = training.NonFiniteGuard()
+    callbacks, validator = [guard], None
+    if chief:
+        callbacks, validator = _chief_callbacks(
+            run, settings, model, args.steps, step, guard, sample_context,
+            validation)
+    replicas = strategy.num_replicas_in_sync if strategy else 1
+    print(f"training {settings['preset']}{_shown(settings.get('set'))} on "
+          f"{settings['data']}{_validation_note(settings, validation)}: "
+          f"{model.count_params():,} weights, steps {step}..{args.steps}, "
+          f"{replicas} replica(s), {model.dtype_policy.name}, "
+          + (f"run directory {run.path}" if chief else
+             "not the chief: writes nothing"))
+    _fit(model, videos, step, args.steps, settings["checkpoint_every"],
+         callbacks, guard, run, validator)
+    if strategy is not None and replicas > 1:
+        print(f"final weights fingerprint {training.fingerprint(model)}")
+    if chief:
+        _save_model(run, model, validator)
+    return 0
+
+
+def _check_train_numbers(args):
     _check_numbers(
         args, at_least_one=("steps", "batch_size", "checkpoint_every",
                             "validate_every", "validation_batches",
@@ -440,22 +501,34 @@ def _train(args, held):
         # Only the chief validates: the other workers would not stop.
         raise UsageError("--patience needs one worker (--distribute none or "
                          "mirrored).")
+
+
+def _strategy(args):
+    """--distribute's strategy (None for one device), batch checked."""
     try:
         # Before any other TensorFlow op (the multi-worker runtime needs it).
         strategy = distribute.strategy(args.distribute)
     except distribute.DistributeError as error:
         raise UsageError(str(error)) from error
-    chief = distribute.is_chief(strategy)
-
-    def scope():
-        return strategy.scope() if strategy else contextlib.nullcontext()
-
     if strategy and args.batch_size % strategy.num_replicas_in_sync:
         raise UsageError(
             f"--batch-size {args.batch_size} does not split evenly over "
             f"{strategy.num_replicas_in_sync} replicas.")
+    return strategy
+
+
+def _scope(strategy):
+    return strategy.scope() if strategy else contextlib.nullcontext()
+
+
+def _open_run(args, held, strategy, chief):
+    """`(run, settings, model, step)`: a resumed run's, or a new one's.
+
+    A new run's directory is only checked here (it is written once the
+    data is ready); a resumed one is locked.
+    """
     try:
-        with scope():
+        with _scope(strategy):
             if args.resume:
                 run = training.RunDirectory.open(args.out)
                 if chief:
@@ -478,16 +551,11 @@ def _train(args, held):
                                              args.learning_rate, chief)
     except training.RunError as error:
         raise UsageError(str(error)) from error
-    if step >= args.steps:
-        print(f"{run.path}: already trained for {step} steps (--steps "
-              f"{args.steps}); nothing to do.")
-    if settings["deterministic"]:
-        # CPU kernels already are; GPU ones need this for bit-exact resume.
-        tf.config.experimental.enable_op_determinism()
-    if settings.get("augment") is None:
-        # A new run without --augment; runs from before the flag had none.
-        settings["augment"] = "none" if args.resume else \
-            _default_augmentation(settings["data"], model.frame_shape)
+    return run, settings, model, step
+
+
+def _training_videos(settings, model, strategy):
+    """The endless, batched training stream (sharded by rows if distributed)."""
     window = model.num_context_frames + model.train_target_frames
     num_frames = max(window, model.num_context_frames + model.num_target_frames)
     videos = _dataset(settings["data"], "train", model.frame_shape, num_frames,
@@ -502,59 +570,39 @@ def _train(args, held):
         options.experimental_distribute.auto_shard_policy = (
             tf.data.experimental.AutoShardPolicy.DATA)
         videos = videos.with_options(options)
-    if step == 0:
-        first = _initialization_videos(videos, settings["data"], model)
-        with scope():
-            model.initialize(first)
-    sample_context = None
-    if chief and settings.get("sample_every"):
-        sample_context = _first_batch(_dataset(
-            settings["data"], "test", model.frame_shape,
-            model.num_context_frames, 1, settings["seed"],
-            settings.get("data_dir")), settings["data"]).numpy()
-    validation = _validation_batches(settings, model) if chief else None
-    if settings.get("patience") and validation is None:
-        raise UsageError("--patience: there is no validation data to watch "
-                         "(--validation-data).")
-    if not args.resume and chief:
-        # Only now, with the model and the data ready, does the run
-        # directory appear (a failure before leaves nothing behind). Only
-        # the chief writes; the other workers use its settings.
-        try:
-            run = training.RunDirectory.create(
-                args.out, settings, lock=lambda path: _lock_run(held, path))
-        except training.RunError as error:
-            raise UsageError(str(error)) from error
-    every = settings["checkpoint_every"]
-    guard = training.NonFiniteGuard()
-    callbacks, validator = [guard], None
-    if chief:
-        writer = tf.summary.create_file_writer(str(run.logs_path))
-        callbacks += [_Progress(args.steps, settings["batch_size"] * window,
-                                writer, step), _Checkpoint(run, guard)]
-        if sample_context is not None:
-            callbacks.append(_Samples(sample_context,
-                                      settings["sample_every"], writer, step))
-        if validation is not None:
-            validator = _Validation(
-                run, validation, settings["validate_every"],
-                tf.summary.create_file_writer(
-                    str(run.logs_path / "validation")),
-                step, guard, settings["seed"], settings.get("patience"))
-            callbacks.append(validator)
-    replicas = strategy.num_replicas_in_sync if strategy else 1
-    print(f"training {settings['preset']}{_shown(settings.get('set'))} on "
-          f"{settings['data']}{_validation_note(settings, validation)}: "
-          f"{model.count_params():,} weights, steps {step}..{args.steps}, "
-          f"{replicas} replica(s), {model.dtype_policy.name}, "
-          + (f"run directory {run.path}" if chief else
-             "not the chief: writes nothing"))
-    # Whole checkpoint intervals in one fit (its iterator carries over), then
-    # the rest; `skip` puts the data stream where the checkpoint left it.
-    while step < args.steps:
+    return videos
+
+
+def _chief_callbacks(run, settings, model, steps, step, guard,
+                     sample_context, validation):
+    """The chief's callbacks (progress, checkpoints, samples, validation)."""
+    window = model.num_context_frames + model.train_target_frames
+    writer = tf.summary.create_file_writer(str(run.logs_path))
+    callbacks = [guard, _Progress(steps, settings["batch_size"] * window,
+                                  writer, step), _Checkpoint(run, guard)]
+    if sample_context is not None:
+        callbacks.append(_Samples(sample_context, settings["sample_every"],
+                                  writer, step))
+    validator = None
+    if validation is not None:
+        validator = _Validation(
+            run, validation, settings["validate_every"],
+            tf.summary.create_file_writer(str(run.logs_path / "validation")),
+            step, guard, settings["seed"], settings.get("patience"))
+        callbacks.append(validator)
+    return callbacks, validator
+
+
+def _fit(model, videos, step, steps, every, callbacks, guard, run, validator):
+    """Trains from `step` to `steps`; a non-finite step is a UsageError.
+
+    Whole checkpoint intervals in one fit (its iterator carries over), then
+    the rest; `skip` puts the data stream where the checkpoint left it.
+    """
+    while step < steps:
         chunk = every - step % every
-        epochs = max(1, (args.steps - step) // chunk) if chunk == every else 1
-        chunk = min(chunk, args.steps - step)
+        epochs = max(1, (steps - step) // chunk) if chunk == every else 1
+        chunk = min(chunk, steps - step)
         model.fit(videos.skip(step), steps_per_epoch=chunk, epochs=epochs,
                   shuffle=False, verbose=0, callbacks=callbacks)
         if guard.failure:
@@ -571,11 +619,6 @@ def _train(args, held):
         step = int(model.optimizer.iterations.numpy())
         if validator is not None and validator.stopped:
             break
-    if strategy is not None and replicas > 1:
-        print(f"final weights fingerprint {training.fingerprint(model)}")
-    if chief:
-        _save_model(run, model, validator)
-    return 0
 
 
 def _new_settings(args):

@@ -43,27 +43,53 @@ from tfp_videoflow import files, run_lock
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
 class LinearWarmUp(keras.optimizers.schedules.LearningRateSchedule):
-    """Learning rate rising linearly from 0 to `peak` over `warmup_steps`."""
+    """Learning rate rising linearly from 0 to `peak` over `warmup_steps`.
 
-    def __init__(self, peak, warmup_steps):
+    With `decay_steps`, it then falls along a half cosine from `peak` at the
+    end of the warm-up to 0 at step `decay_steps` and stays at 0 after it:
+
+        rate(s) = peak * min(1, (s + 1) / W)                   s < W
+        rate(s) = peak * (1 + cos(pi * (s - W) / (D - W))) / 2   W <= s < D
+
+    so a run of a known length ends with small, averaging steps.
+    """
+
+    def __init__(self, peak, warmup_steps, decay_steps=None):
         self.peak = float(peak)
         self.warmup_steps = int(warmup_steps)
+        self.decay_steps = None if decay_steps is None else int(decay_steps)
+        if self.decay_steps is not None and (
+                self.decay_steps <= self.warmup_steps):
+            raise ValueError(
+                f"decay_steps ({self.decay_steps}) must exceed warmup_steps "
+                f"({self.warmup_steps}).")
 
     def __call__(self, step):
         step = keras.ops.cast(step, "float32")
-        if self.warmup_steps <= 0:
-            return keras.ops.convert_to_tensor(self.peak, "float32")
-        return self.peak * keras.ops.minimum(
-            1.0, (step + 1.0) / float(self.warmup_steps))
+        rate = keras.ops.convert_to_tensor(self.peak, "float32")
+        if self.warmup_steps > 0:
+            rate = rate * keras.ops.minimum(
+                1.0, (step + 1.0) / float(self.warmup_steps))
+        if self.decay_steps is not None:
+            progress = keras.ops.clip(
+                (step - self.warmup_steps)
+                / float(self.decay_steps - self.warmup_steps), 0.0, 1.0)
+            rate = rate * 0.5 * (1.0 + keras.ops.cos(math.pi * progress))
+        return rate
 
     def get_config(self):
-        return {"peak": self.peak, "warmup_steps": self.warmup_steps}
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps,
+                "decay_steps": self.decay_steps}
 
 
-def paper_optimizer(learning_rate=3e-4, warmup_steps=10000):
-    """Adam as the reference trains VideoFlow (β1 0.85, β2 0.997, ε 1e-6)."""
+def paper_optimizer(learning_rate=3e-4, warmup_steps=10000, decay_steps=None):
+    """Adam as the reference trains VideoFlow (β1 0.85, β2 0.997, ε 1e-6).
+
+    `decay_steps`: optionally a cosine decay to 0 at that step
+    (`LinearWarmUp`); the reference keeps the rate constant.
+    """
     return keras.optimizers.Adam(
-        learning_rate=LinearWarmUp(learning_rate, warmup_steps),
+        learning_rate=LinearWarmUp(learning_rate, warmup_steps, decay_steps),
         beta_1=0.85, beta_2=0.997, epsilon=1e-6)
 
 
