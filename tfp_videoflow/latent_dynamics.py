@@ -34,7 +34,6 @@ generating T frames costs T prior steps and T flow decodes (and, with
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import parameter_properties
 
 from tfp_videoflow import dequantization, priors
 
@@ -409,10 +408,8 @@ class LatentDynamics(tfd.Distribution):
         # The batch is that of the context latents (each [*batch, K, h, w,
         # c]): slicing and `copy` slice them and keep the same network.
         del dtype, num_classes
-        return dict(context_latents=parameter_properties.ParameterProperties(
-            event_ndims=lambda self: (4,) * self.network.num_levels,
-            default_constraining_bijector_fn=parameter_properties
-            .BIJECTOR_NOT_IMPLEMENTED))
+        return dict(context_latents=tfp.util.ParameterProperties(
+            event_ndims=lambda self: (4,) * self.network.num_levels))
 
     def _default_event_space_bijector(self):
         # Latents are unconstrained reals.

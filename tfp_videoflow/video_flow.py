@@ -30,8 +30,6 @@ import math
 
 import tensorflow as tf
 import tensorflow_probability as tfp
-from tensorflow_probability.python.internal import parameter_properties
-from tensorflow_probability.python.internal import prefer_static as ps
 
 from bijectors import flow_bijector
 from tfp_videoflow import dequantization, latent_dynamics
@@ -100,10 +98,8 @@ class VideoFlow(tfd.TransformedDistribution):
         # distribution around the same flow and prior network (the same
         # weights). The other arguments are settings, not batched tensors.
         del dtype, num_classes
-        return dict(context=parameter_properties.ParameterProperties(
-            event_ndims=4,
-            default_constraining_bijector_fn=parameter_properties
-            .BIJECTOR_NOT_IMPLEMENTED))
+        return dict(context=tfp.util.ParameterProperties(
+            event_ndims=4))
 
     def _default_event_space_bijector(self):
         # Frames in bin units are unconstrained reals (the flow's support).
@@ -188,7 +184,7 @@ class VideoFlow(tfd.TransformedDistribution):
         # pass through the flow.
         del kwargs
         sample_shape, n = self._expand_sample_shape_to_vector(
-            ps.convert_to_shape_tensor(ps.cast(sample_shape, tf.int32)),
+            tf.cast(sample_shape, tf.int32),
             "sample_shape")
         static = tf.get_static_value(sample_shape)
         if static is not None and (static < 0).any():
