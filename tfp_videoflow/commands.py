@@ -471,9 +471,10 @@ def _train(args, held):
     guard = training.NonFiniteGuard()
     callbacks, validator = [guard], None
     if chief:
-        callbacks, validator = _chief_callbacks(
-            run, settings, model, args.steps, step, guard, sample_context,
-            validation)
+        chief_callbacks, validator = _chief_callbacks(
+            run, settings, model, steps=args.steps, step=step, guard=guard,
+            sample_context=sample_context, validation=validation)
+        callbacks += chief_callbacks
     replicas = strategy.num_replicas_in_sync if strategy else 1
     print(f"training {settings['preset']}{_shown(settings.get('set'))} on "
           f"{settings['data']}{_validation_note(settings, validation)}: "
@@ -481,8 +482,9 @@ def _train(args, held):
           f"{replicas} replica(s), {model.dtype_policy.name}, "
           + (f"run directory {run.path}" if chief else
              "not the chief: writes nothing"))
-    _fit(model, videos, step, args.steps, settings["checkpoint_every"],
-         callbacks, guard, run, validator)
+    _fit(model, videos, step=step, steps=args.steps,
+         every=settings["checkpoint_every"], callbacks=callbacks, guard=guard,
+         run=run, validator=validator)
     if strategy is not None and replicas > 1:
         print(f"final weights fingerprint {training.fingerprint(model)}")
     if chief:
@@ -573,13 +575,14 @@ def _training_videos(settings, model, strategy):
     return videos
 
 
-def _chief_callbacks(run, settings, model, steps, step, guard,
+def _chief_callbacks(run, settings, model, *, steps, step, guard,
                      sample_context, validation):
-    """The chief's callbacks (progress, checkpoints, samples, validation)."""
+    """`(callbacks, validator)`: the chief's progress, checkpoint, sample
+    and validation callbacks (beside `guard`, which every worker has)."""
     window = model.num_context_frames + model.train_target_frames
     writer = tf.summary.create_file_writer(str(run.logs_path))
-    callbacks = [guard, _Progress(steps, settings["batch_size"] * window,
-                                  writer, step), _Checkpoint(run, guard)]
+    callbacks = [_Progress(steps, settings["batch_size"] * window, writer,
+                           step), _Checkpoint(run, guard)]
     if sample_context is not None:
         callbacks.append(_Samples(sample_context, settings["sample_every"],
                                   writer, step))
@@ -593,7 +596,8 @@ def _chief_callbacks(run, settings, model, steps, step, guard,
     return callbacks, validator
 
 
-def _fit(model, videos, step, steps, every, callbacks, guard, run, validator):
+def _fit(model, videos, *, step, steps, every, callbacks, guard, run,
+         validator):
     """Trains from `step` to `steps`; a non-finite step is a UsageError.
 
     Whole checkpoint intervals in one fit (its iterator carries over), then
