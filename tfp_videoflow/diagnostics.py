@@ -71,12 +71,12 @@ def prior_calibration(model, videos, temperature=1.0, seed=(0, 0)):
     """
     k = model.num_context_frames
     values = dequantized(model, videos, seed)
-    dist = model(values[:, :k], temperature=1.0)
-    target = values[:, k:]
-    latents, conditions, _ = latent_dynamics.encode_frames(model.flow, target)
-    base = dist.distribution
-    level_dists = base.network.level_distributions(
-        base.past_latents(latents, target), latents, conditions)
+    window = latent_dynamics.encode_window(
+        model.flow, values[:, :k], values[:, k:],
+        discrete_history=model.discrete_history, num_bits=model.num_bits)
+    latents = window.target
+    level_dists = model.dynamics.level_distributions(
+        window.past, window.target, window.conditions)
     sampled = model(values[:, :k], temperature=temperature).distribution
     sampled_latents, _ = sampled.sample_latents_and_frames(
         1, seed=tf.random.experimental.stateless_fold_in(seed, 1))

@@ -31,6 +31,8 @@ generating T frames costs T prior steps and T flow decodes (and, with
 `discrete_history`, T encodes of the sampled frames' bin centres).
 """
 
+import typing
+
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -333,6 +335,66 @@ def encode_frames(flow, frames):
             tf.reshape(log_det, tf.stack([-1, num_frames])))
 
 
+class EncodedWindow(typing.NamedTuple):
+    """A window of frames after one pass of the flow (tuples over levels).
+
+    past: `[N, K + T - 1, h, w, c]`, the history latents the target frames'
+      priors condition on (context, then every target frame but the last).
+    target: `[N, T, h, w, c]`, the target frames' latents.
+    conditions: their x1 `[N, T, h, w, c]` (None on the top level).
+    log_det: `[N, T]`, log|det d f^-1(y_t) / d y_t| of each target frame.
+    """
+    past: tuple
+    target: tuple
+    conditions: tuple
+    log_det: tf.Tensor
+
+
+def encode_window(flow, context, target, discrete_history=True, num_bits=8):
+    """Encodes context `[N, K, H, W, C]` and target `[N, T, H, W, C]` frames.
+
+    The frames the priors condition on (the context and, with
+    `discrete_history`, the bin centres of the targets but the last) go
+    through the flow together with the targets, as one batch: one pass,
+    larger convolutions. Both are floats in bin units, already checked.
+
+    Returns:
+      An `EncodedWindow`.
+    """
+    num_target = target.shape[1]
+    history = [context]
+    if discrete_history:
+        history = [dequantization.centre_values(context, num_bits)]
+        if num_target > 1:
+            history.append(dequantization.centre_values(target[:, :-1],
+                                                        num_bits))
+    frames = tf.concat(history + [target], axis=1)
+    num_history = tf.shape(frames)[1] - num_target
+    latents, conditions, log_det = encode_frames(flow, frames)
+    split = lambda x: tf.split(x, [num_history, num_target], axis=1)  # noqa: E731
+    past, target_latents = zip(*(split(z) for z in latents))
+    if not discrete_history and num_target > 1:
+        # The continuous past: the context's and the earlier targets' latents.
+        past = tuple(tf.concat([p, z[:, :-1]], axis=1)
+                     for p, z in zip(past, target_latents))
+    return EncodedWindow(
+        past=tuple(past), target=tuple(target_latents),
+        conditions=tuple(None if c is None else split(c)[1]
+                         for c in conditions),
+        log_det=split(log_det)[1])
+
+
+def window_log_prob(network, window, temperature=1.0):
+    """log p of each target frame of an `EncodedWindow`, `[N, T]`.
+
+    The prior's density of its latents given its past plus the flow's
+    log-determinant: `VideoFlow.log_prob`, the model's training and
+    evaluation and the diagnostics all score windows here.
+    """
+    return network.log_prob(window.past, window.target, window.conditions,
+                            temperature) + window.log_det
+
+
 def check_settings(num_target_frames, temperature):
     """Raises `ValueError` unless T >= 1 is an integer and T > 0 finite.
 
@@ -476,19 +538,6 @@ class LatentDynamics(tfd.Distribution):
                     [[-1], tf.shape(c)[-4:]], 0))
             for c in self._context)
 
-    def log_prob_parts(self, target, conditions, target_frames):
-        """log p of each target frame, `[N, T]`, from folded inputs.
-
-        Args:
-          target: tuple over levels of `[N, T, h, w, c]`, N = samples x batch
-            (the context repeats over the samples).
-          conditions: the targets' x1, as `encode_frames` gives them.
-          target_frames: `[N, T, H, W, C]` (for the history latents).
-        """
-        return self._network.log_prob(
-            self.past_latents(target, target_frames), target, conditions,
-            self._temperature)
-
     # --------------------------------------------------------- log_prob, sample
     def _decode_frames(self, latents):
         """Folded target latents -> (x1 per level, frames `[N, T, ...]`)."""
@@ -509,7 +558,9 @@ class LatentDynamics(tfd.Distribution):
             tf.reshape(z, tf.concat([[-1], tf.shape(z)[-4:]], 0))
             for z in latents)
         conditions, frames = self._decode_frames(target)
-        per_frame = self.log_prob_parts(target, conditions, frames)
+        per_frame = self._network.log_prob(
+            self._past_latents(target, frames), target, conditions,
+            self._temperature)
         return tf.reshape(tf.reduce_sum(per_frame, axis=1),
                           tf.concat([sample_shape, batch_shape], 0))
 
@@ -526,7 +577,7 @@ class LatentDynamics(tfd.Distribution):
             self._flow, self._folded_context(n), self._num_target_frames,
             self._temperature, seed=seed, history_of=history_of, given=given)
 
-    def past_latents(self, target, target_frames):
+    def _past_latents(self, target, target_frames):
         """The history latents of every target frame, from folded inputs.
 
         Context latents (repeated over samples) then, for T > 1, those of the

@@ -433,15 +433,19 @@ class VideoFlowModel(keras.Model):
         noise = distribute.stateless_uniform_rows(
             tf.shape(videos), self._next_seed() if seed is None else seed)
         values = dequantization.dequantize(videos, self.num_bits, noise)
-        # (Dequantized pixels lie in the bins: no range check needed.)
-        # (An empty batch goes to the distribution, which knows it.)
-        if self._actnorms_initialized() and values.shape[0] != 0:
-            return self._one_pass_bits_per_pixel(values, num_target)
-        # The first pass initialises the ActNorms (from the context frames).
-        dist = self(values[:, :self.num_context_frames],
-                    num_target_frames=num_target, temperature=1.0,
-                    check_range=False)
-        return dist.bits_per_pixel(values[:, self.num_context_frames:])
+        if values.shape[0] == 0:
+            return tf.zeros([0], values.dtype)
+        # (Dequantized pixels lie in the bins: no range check needed. The
+        # first pass initialises the ActNorms, if nothing did before.)
+        context, target = tf.split(
+            values, [self.num_context_frames, num_target], axis=1)
+        window = latent_dynamics.encode_window(
+            self.flow, context, target, discrete_history=self.discrete_history,
+            num_bits=self.num_bits)
+        log_prob = tf.reduce_sum(latent_dynamics.window_log_prob(
+            self.dynamics, window), axis=-1)
+        return dequantization.bits_per_pixel(
+            log_prob, num_target * math.prod(self.frame_shape))
 
     # A call that fails while Keras traces its step function (wrong dtype or
     # shape of the data, ...) leaves that half-built function cached; the next
@@ -476,54 +480,6 @@ class VideoFlowModel(keras.Model):
         _check_not_empty(x, "predict", "contexts")
         with _forget_function_on_error(self, "predict_function"):
             return super().predict(x, *args, **kwargs)
-
-    def _actnorms_initialized(self):
-        """Whether every ActNorm holds its data-dependent initialisation.
-
-        Read when the step is traced (outside the graph); False sends the
-        step through the distribution's own passes, which initialise them.
-        """
-        return self.flow_layer.is_initialized()
-
-    def _one_pass_bits_per_pixel(self, values, num_target):
-        """`self(context).bits_per_pixel(target)` with one pass of the flow.
-
-        The same density as the `VideoFlow` distribution computes (see
-        video_flow.py and latent_dynamics.py), but the frames the prior
-        conditions on (the context, and with `discrete_history` the bin
-        centres of the targets but the last) and the target frames go
-        through the flow together, as one batch: half the ops of separate
-        passes, and larger convolutions.
-
-        Args:
-          values: dequantized window `[B, K + T, H, W, C]`, bin units.
-          num_target: T.
-        """
-        num_context = self.num_context_frames
-        context, target = tf.split(values, [num_context, num_target], axis=1)
-        history = [context]
-        if self.discrete_history:
-            history = [dequantization.centre_values(context, self.num_bits)]
-            if num_target > 1:
-                history.append(dequantization.centre_values(
-                    target[:, :-1], self.num_bits))
-        num_history = num_context + (num_target - 1 if len(history) > 1
-                                     else 0)
-        latents, conditions, log_det = latent_dynamics.encode_frames(
-            self.flow, tf.concat(history + [target], axis=1))
-        split = lambda x: tf.split(x, [num_history, num_target], axis=1)  # noqa: E731
-        past, target_latents = zip(*(split(z) for z in latents))
-        if not self.discrete_history and num_target > 1:
-            # The continuous past: the context's and the earlier targets'.
-            past = tuple(tf.concat([p, z[:, :-1]], axis=1)
-                         for p, z in zip(past, target_latents))
-        target_conditions = tuple(None if c is None else split(c)[1]
-                                  for c in conditions)
-        per_frame = self.dynamics.log_prob(
-            past, target_latents, target_conditions, temperature=1.0)
-        log_prob = tf.reduce_sum(per_frame + split(log_det)[1], axis=-1)
-        return dequantization.bits_per_pixel(
-            log_prob, num_target * math.prod(self.frame_shape))
 
     @staticmethod
     def _videos(data):

@@ -73,6 +73,8 @@ class VideoFlow(tfd.TransformedDistribution):
                 f"{name}: the dynamics network models latents "
                 f"{dynamics_network.latent_shapes} but the flow produces "
                 f"{flow.latent_shapes}.")
+        self._context = context
+        self._discrete_history = bool(discrete_history)
         if discrete_history:
             context = dequantization.centre_values(context, num_bits)
         if _is_empty(context):
@@ -150,12 +152,17 @@ class VideoFlow(tfd.TransformedDistribution):
     def _folded_log_prob(self, frames):
         """Frames `[*sample, *batch, T, H, W, C]` -> `[N, T]` log densities."""
         frames = self._check_target(frames)
-        folded = tf.reshape(frames, tf.concat(
-            [[-1], tf.shape(frames)[-4:]], 0))
-        latents, conditions, inverse_log_det = latent_dynamics.encode_frames(
-            self.bijector, folded)
-        return (self.distribution.log_prob_parts(latents, conditions, folded)
-                + inverse_log_det)
+        # The context repeats over the sample dimensions; context and
+        # target frames then go through the flow together.
+        sample_shape = tf.shape(frames)[:tf.rank(frames) - tf.rank(
+            self._context)]
+        context = tf.broadcast_to(self._context, tf.concat(
+            [sample_shape, tf.shape(self._context)], 0))
+        window = latent_dynamics.encode_window(
+            self.bijector, _fold(context), _fold(frames),
+            discrete_history=self._discrete_history, num_bits=self._num_bits)
+        return latent_dynamics.window_log_prob(
+            self.distribution.network, window, self.distribution.temperature)
 
     def _log_prob(self, y, **kwargs):
         del kwargs
@@ -254,6 +261,14 @@ def check_bin_range(values, num_bits, where):
                   message=f"{where}: {hint}; got values above {top:g}")]
     with tf.control_dependencies(checks):
         return tf.identity(values)
+
+
+def _fold(frames):
+    """`[*dims, T, H, W, C]` -> `[N, T, H, W, C]` (T, H, W, C kept static)."""
+    folded = tf.reshape(frames, tf.concat([[-1], tf.shape(frames)[-4:]], 0))
+    if frames.shape.rank is not None:
+        folded.set_shape([None, *frames.shape[-4:]])
+    return folded
 
 
 def _is_empty(x):

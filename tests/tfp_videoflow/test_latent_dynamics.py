@@ -167,16 +167,15 @@ def test_discrete_history_sees_bins_only():
     # Frame 2 is conditioned on frame 1's bin: moving frame 1 inside its bin
     # changes nothing, moving it to another bin does.
     network, flow = _network("conv3d"), _flow()
-    context = _latents(2, 2, 12)
-    dist = latent_dynamics.LatentDynamics(network, flow, context, 2,
-                                          num_bits=5)
+    context = tf.random.stateless_uniform((2, 2, *FRAME), (1, 1), maxval=32.0)
     frames = tf.random.stateless_uniform((2, 2, *FRAME), (1, 2), maxval=32.0)
     bins = tf.floor(frames)
 
     def frame2_log_prob(first):
         video = tf.concat([first[:, tf.newaxis], frames[:, 1:]], axis=1)
-        latents, conditions, _ = latent_dynamics.encode_frames(flow, video)
-        return dist.log_prob_parts(latents, conditions, video)[:, 1].numpy()
+        window = latent_dynamics.encode_window(flow, context, video,
+                                               num_bits=5)
+        return latent_dynamics.window_log_prob(network, window)[:, 1].numpy()
 
     base = frame2_log_prob(bins[:, 0] + 0.2)
     np.testing.assert_allclose(frame2_log_prob(bins[:, 0] + 0.9), base,

@@ -95,6 +95,15 @@ def test_initialization_is_deterministic_under_a_seed(tiny_videos):
                for a, c in zip(first, other))
 
 
+def test_the_first_score_initialises_an_uninitialised_model(tiny_videos):
+    model = vf.VideoFlowModel(**TINY)
+    flags = [layer.initialized for layer in model.flow_layer.actnorm_layers()]
+    assert flags and not any(bool(f.numpy()) for f in flags)
+    bits = model.bits_per_pixel(tiny_videos, seed=SEED)
+    assert all(bool(f.numpy()) for f in flags)
+    assert np.all(np.isfinite(bits))
+
+
 def test_save_and_load_restore_the_same_log_prob(tiny_model, tiny_videos,
                                                  tmp_path):
     tiny_model.compile(optimizer=keras.optimizers.Adam(1e-3))

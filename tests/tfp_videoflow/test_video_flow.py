@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
-from tests.helpers import TINY, bin_values, moving_squares
+from tests.helpers import TINY, bin_values, moving_squares, perturb_weights
 
 
 def _context(model, batch_shape, seed=0):
@@ -54,6 +54,32 @@ def test_log_prob_of_a_sample_is_base_log_prob_minus_forward_log_det(
     log_prob = dist.log_prob(tf.identity(frames))
     assert np.all(np.isfinite(log_prob))
     np.testing.assert_allclose(log_prob, expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("discrete_history", [True, False])
+@pytest.mark.parametrize("num_target", [1, 3])
+def test_one_pass_log_prob_is_base_log_prob_of_the_inverse_plus_its_log_det(
+        discrete_history, num_target):
+    # log_prob encodes the context, the history and the targets in one pass;
+    # the base distribution decodes the latents it is given. TFP's
+    # definition must hold between the two, with a mixture prior too.
+    model = vf.VideoFlowModel(**{**TINY, "num_target_frames": num_target},
+                              discrete_history=discrete_history,
+                              top_components=2)
+    videos = moving_squares(4, 6, 8, seed=1)
+    model.initialize(videos)
+    perturb_weights(model.trainable_variables, seed=0)
+    k = model.num_context_frames
+    values = bin_values(videos[:, :k + num_target], 5, seed=3)
+    dist = model(values[:, :k])
+    target = values[:, k:]
+    latents = dist.bijector.inverse(target)
+    expected = dist.distribution.log_prob(latents) + tf.reduce_sum(
+        dist.bijector.inverse_log_det_jacobian(target), axis=-1)
+    np.testing.assert_allclose(dist.log_prob(target), expected, rtol=1e-5)
+    compiled = tf.function(lambda c, y: model(c).log_prob(y))
+    np.testing.assert_allclose(compiled(values[:, :k], target), expected,
+                               rtol=1e-5)
 
 
 def test_per_frame_log_prob_sums_to_log_prob(tiny_model, tiny_videos):
