@@ -24,12 +24,14 @@ import numpy as np
 import tensorflow as tf
 
 from tfp_videoflow import dequantization, latent_dynamics
+from tfp_videoflow import videos as videos_lib
 
 
 def dequantized(model, videos, seed):
     """The first K + T frames of `videos`, dequantized with a seeded draw."""
     length = model.num_context_frames + model.num_target_frames
-    videos = model.check_videos(videos, length, "diagnostics")
+    videos = videos_lib.check_videos(videos, model.frame_shape, length,
+                                     "diagnostics")
     window = videos[:, :length]
     noise = tf.random.stateless_uniform(tf.shape(window), seed)
     return dequantization.dequantize(window, model.num_bits, noise)

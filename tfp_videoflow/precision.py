@@ -95,3 +95,17 @@ def builds_under_own_policy(init):
     # Keras reads a layer's __init__ arguments from its signature.
     wrapper.__signature__ = inspect.signature(init)
     return wrapper
+
+
+def scaled_optimizer(optimizer, policy):
+    """`optimizer`, in Keras' `LossScaleOptimizer` under "mixed_float16".
+
+    float16 gradients underflow without loss scaling; Keras wraps the
+    optimizer itself only when the model's own policy is float16, and a
+    `VideoFlowModel` stays float32 (see `builds_under_own_policy`).
+    """
+    optimizer = keras.optimizers.get(optimizer)
+    if resolve(policy) == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
