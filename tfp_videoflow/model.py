@@ -112,7 +112,8 @@ class VideoFlowModel(keras_model.Model):
             optimizer, self._config["precision"]), **kwargs)
         # Built now, a step function creates no variables when traced, so one
         # whose first trace failed (bad data) traces again cleanly.
-        self.optimizer.build(self.trainable_variables)
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
 
     def get_config(self):
         return {**super().get_config(), **self._config}
