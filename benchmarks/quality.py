@@ -30,6 +30,7 @@ table and a JSON file (the training curves too) to --out.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -68,6 +69,41 @@ class _Budget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class _Averages(keras.callbacks.Callback):
+    """Exponential moving averages of the weights, one set per momentum.
+
+    Updated after every step; `swapped_in(momentum)` puts one set into the
+    model for a measurement and restores the trained weights after it.
+    """
+
+    def __init__(self, model, momenta):
+        super().__init__()
+        self.weights = model.trainable_variables
+        self.averages = {m: [tf.Variable(w.value) for w in self.weights]
+                         for m in momenta}
+
+    @tf.function
+    def _update(self):
+        for momentum, averages in self.averages.items():
+            for average, weight in zip(averages, self.weights):
+                average.assign(momentum * average
+                               + (1 - momentum) * weight.value)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update()
+
+    @contextlib.contextmanager
+    def swapped_in(self, momentum):
+        trained = [w.numpy() for w in self.weights]
+        for average, weight in zip(self.averages[momentum], self.weights):
+            weight.assign(average.numpy())
+        try:
+            yield
+        finally:
+            for value, weight in zip(trained, self.weights):
+                weight.assign(value)
+
+
 class TrainingRun:
     """One model of a preset, trained in segments; keeps its curve."""
 
@@ -93,12 +129,32 @@ class TrainingRun:
         self.model.initialize(tf.concat(
             list(self.videos.take(args.init_batches)), axis=0))
         self.curve, self.seconds, self.steps = [], 0.0, 0
+        self.averages = _Averages(self.model, args.ema)
 
     def train_until(self, seconds=float("inf"), steps=float("inf")):
         """Trains on until `seconds` of training time or `steps` in all."""
         self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
                        epochs=10 ** 9, verbose=0,
-                       callbacks=[_Budget(self, seconds, steps)])
+                       callbacks=[_Budget(self, seconds, steps),
+                                  self.averages])
+
+
+def _report(run, name, args):
+    """Saves (with --save-models) and measures the model as it is now."""
+    if args.save_models:  # first: a failed measurement loses nothing
+        folder = pathlib.Path(args.save_models)
+        folder.mkdir(parents=True, exist_ok=True)
+        files.atomic_save_model(run.model, folder / f"{name}_{run.steps}.keras")
+    scores, motion, likelihood, prior = measure(run.model, args)
+    print(name, json.dumps({
+        "steps": run.steps, "train_minutes": run.seconds / 60,
+        "bits_per_pixel": scores["bits_per_pixel"],
+        "motion": motion, "likelihood": likelihood, "prior": prior}),
+        flush=True)
+    return {"step": run.steps, "seconds": round(run.seconds, 1),
+            "train_bits_per_pixel": run.curve[-1]["bits_per_pixel"],
+            "scores": scores, "motion": motion, "likelihood": likelihood,
+            "prior": prior}
 
 
 def _overrides(args):
@@ -307,6 +363,11 @@ def main(argv=None):
     parser.add_argument("--swap-temperature", type=float, default=0.8,
                         help="temperature of the diagnostics' samples")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ema", type=float, nargs="+", default=[],
+                        metavar="MOMENTUM",
+                        help="also measure exponential moving averages of "
+                             "the weights with these momenta (e.g. 0.99 "
+                             "0.999), at every report")
     parser.add_argument("--motion-only", action="store_true",
                         help="measure only test bits per pixel and the "
                              "sampled motions (no best-of-N, density or "
@@ -353,22 +414,14 @@ def main(argv=None):
                 run.train_until(steps=args.steps)
             else:
                 run.train_until(seconds=minutes * 60)
-            if args.save_models:  # first: a failed measurement loses nothing
-                folder = pathlib.Path(args.save_models)
-                folder.mkdir(parents=True, exist_ok=True)
-                files.atomic_save_model(
-                    run.model, folder / f"{dynamics}_{run.steps}.keras")
-            scores, motion, likelihood, prior = measure(run.model, args)
-            reports.append({"step": run.steps, "seconds": round(run.seconds, 1),
-                            "train_bits_per_pixel": run.curve[-1][
-                                "bits_per_pixel"],
-                            "scores": scores, "motion": motion,
-                            "likelihood": likelihood, "prior": prior})
-            print(dynamics, json.dumps({
-                "steps": run.steps, "train_minutes": run.seconds / 60,
-                "bits_per_pixel": scores["bits_per_pixel"],
-                "motion": motion, "likelihood": likelihood, "prior": prior}),
-                flush=True)
+            for momentum in [None] + args.ema:
+                name = dynamics if momentum is None else f"{dynamics}_ema{momentum:g}"
+                swap = (contextlib.nullcontext() if momentum is None
+                        else run.averages.swapped_in(momentum))
+                with swap:
+                    report = _report(run, name, args)
+                (reports if momentum is None else results.setdefault(
+                    name, {"curve": [], "reports": []})["reports"]).append(report)
         results[dynamics] = {"curve": run.curve, "reports": reports}
     table = _table(results, args, time.perf_counter() - start)
     print(table)

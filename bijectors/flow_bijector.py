@@ -24,6 +24,12 @@ Two deliberate differences from a stock TFP bijector:
   gradient) when the same tensor is transformed again after an update. Use
   `inverse_and_log_det` / `forward_and_log_det` to get both results from one
   pass instead.
+
+This module is the package's one use of TFP's internals: TFP offers no
+public switch for its cache (tensorflow/probability issue 1510, open), so
+`_NoCache` subclasses `cache_util.BijectorCache`. A test
+(`test_tfp_still_caches_a_stock_bijector_across_weight_changes`) fails once
+TFP stops answering from its cache after a weight change.
 """
 
 import inspect

@@ -371,10 +371,9 @@ def _first_batch(videos, source, at_least=1):
     return batches[0] if len(batches) == 1 else tf.concat(batches, axis=0)
 
 
-# The ActNorm statistics and the mixture's starting components come from at
-# least this many of the frames the prior models: from one batch of 16 videos
-# (32 frames) the mixture's start was a lottery between seeds, and a batch
-# under 4 could not start 8 components (BENCHMARKS.md, section 9).
+# The ActNorm statistics come from at least this many of the frames the prior
+# models (the paper used 128 frames): started from one batch of 16 videos (32
+# frames), results swung between seeds (BENCHMARKS.md, section 9).
 INITIALIZATION_FRAMES = 256
 
 
@@ -449,12 +448,8 @@ def _train(args, held):
         first = _initialization_videos(videos, settings["data"], model)
         with _scope(strategy):
             model.initialize(first)
-    sample_context = None
-    if chief and settings.get("sample_every"):
-        sample_context = _first_batch(_dataset(
-            settings["data"], "test", model.frame_shape,
-            model.num_context_frames, 1, settings["seed"],
-            settings.get("data_dir")), settings["data"]).numpy()
+    sample_context = (_sample_context(settings, model)
+                      if chief and settings.get("sample_every") else None)
     validation = _validation_batches(settings, model) if chief else None
     if settings.get("patience") and validation is None:
         raise UsageError("--patience: there is no validation data to watch "
@@ -490,6 +485,14 @@ def _train(args, held):
     if chief:
         _save_model(run, model, validator)
     return 0
+
+
+def _sample_context(settings, model):
+    """The contexts whose futures TensorBoard shows: the first test batch."""
+    return _first_batch(_dataset(
+        settings["data"], "test", model.frame_shape, model.num_context_frames,
+        1, settings["seed"], settings.get("data_dir")),
+        settings["data"]).numpy()
 
 
 def _check_train_numbers(args):

@@ -48,8 +48,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, shared_component_scales=False,
-                 component_codes=False, seed=0, memory_saving=False, **kwargs):
+                 top_components=1, seed=0, memory_saving=False, **kwargs):
         """Creates the network.
 
         Args:
@@ -58,10 +57,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           num_cond_frames: k, how many past frames each prior sees.
           width, depth, dilations, latent_skip: of the "conv3d" prior.
           top_components: mixture components of the top level's prior
-            (1: the paper's Gaussian); "conv3d" only.
-          shared_component_scales: one scale per element for all of them.
-          component_codes: one shared head decodes every component from the
-            features and the component's learned code.
+            (1: the paper's Gaussian); a prior that `mixes` ("conv3d") only.
           seed: integer seed of the initial weights.
           memory_saving: training's backward pass recomputes each residual
             block of a "conv3d" prior instead of keeping its activations.
@@ -71,59 +67,33 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         if dynamics not in priors.PRIORS:
             raise ValueError(f"dynamics must be one of {sorted(priors.PRIORS)},"
                              f" got {dynamics!r}.")
+        prior = priors.PRIORS[dynamics]
         if num_cond_frames < 1:
             raise ValueError(f"num_cond_frames must be >= 1, got "
                              f"{num_cond_frames}.")
-        if top_components < 1 or (top_components > 1 and dynamics != "conv3d"):
+        if top_components < 1 or (top_components > 1 and not prior.mixes):
+            mixing = sorted(k for k, p in priors.PRIORS.items() if p.mixes)
             raise ValueError(f"top_components must be 1, or > 1 with dynamics "
-                             f"'conv3d'; got {top_components} with "
+                             f"{mixing}; got {top_components} with "
                              f"{dynamics!r}.")
         self.latent_shapes = tuple(tuple(int(d) for d in s)
                                    for s in latent_shapes)
         self.dynamics = dynamics
         self.num_cond_frames = int(num_cond_frames)
-        self.level_priors = []
-        for level, shape in enumerate(self.latent_shapes):
-            top = level == len(self.latent_shapes) - 1
-            options = {}
-            if dynamics == "conv3d":
-                options = dict(width=width, depth=depth, dilations=dilations,
-                               latent_skip=latent_skip,
-                               num_cond_frames=num_cond_frames,
-                               num_components=top_components if top else 1,
-                               shared_scales=bool(shared_component_scales),
-                               component_codes=bool(component_codes),
-                               seed=seed + 1000 * level,
-                               memory_saving=memory_saving)
-            self.level_priors.append(priors.PRIORS[dynamics](
-                shape, conditioned=not top, dtype=self.dtype_policy,
-                name=f"level{level}_prior", **options))
+        settings = dict(num_cond_frames=num_cond_frames, width=width,
+                        depth=depth, dilations=dilations,
+                        latent_skip=latent_skip, top_components=top_components,
+                        memory_saving=memory_saving)
+        self.level_priors = [
+            prior.for_level(shape, level == len(self.latent_shapes) - 1,
+                            {**settings, "seed": seed + 1000 * level},
+                            dtype=self.dtype_policy, name=f"level{level}_prior")
+            for level, shape in enumerate(self.latent_shapes)]
         self.built = True
 
     @property
     def num_levels(self):
         return len(self.latent_shapes)
-
-    def initialize_components(self, top_latents, previous_top_latents):
-        """Starts a top-level mixture's components at diverse real latents.
-
-        Components that start alike take the same gradients, and randomly
-        placed ones let the nearest take every example while the others
-        starve (measured: one of 8 components held 99 % of the weight after
-        10 CPU minutes). As k-means++ starts k-means, each component's mean
-        starts at a real top-level latent: the first farthest from the
-        batch mean, each next farthest from those already taken. A no-op
-        without a mixture.
-
-        Args:
-          top_latents: `[N, h, w, c]` top-level latents of real future
-            frames, N >= the number of components.
-          previous_top_latents: `[N, h, w, c]` those of the frame before
-            each (its bin centres), which the latent skip adds to the means.
-        """
-        prior = self.level_priors[-1]
-        if getattr(prior, "num_components", 1) > 1:
-            prior.initialize_components(top_latents, previous_top_latents)
 
     def level_distribution(self, level, history, missing, condition=None,
                            temperature=1.0):
@@ -214,37 +184,45 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         frames = tf.TensorArray(context[0].dtype, size=num_frames)
 
         def step(t, windows, latents, frames):
-            # One frame: every level, top-down, each decoded to the next
-            # level's x1; the finest decode is the frame.
             seeds = tfp.random.split_seed(
                 tf.random.experimental.stateless_fold_in(seed, t),
                 n=num_levels)
-            windows, latents = list(windows), list(latents)
-            condition, frame_latents = None, [None] * num_levels
-            for level in reversed(range(num_levels)):
-                history, missing = windows[level]
-                if given is not None and given[level] is not None:
-                    z = given[level][:, t]
-                else:
-                    z = self.level_distribution(
-                        level, history, missing, condition,
-                        temperature).sample(seed=seeds[level])
-                frame_latents[level] = z
-                latents[level] = latents[level].write(t, z)
-                condition = flow.decode_level(level, z, condition)
-            frame = condition
+            frame_latents, frame = self._sample_frame(
+                flow, windows, seeds, temperature,
+                [None if given is None or g is None else g[:, t]
+                 for g in (given or [None] * num_levels)])
             history_latents = (frame_latents if history_of is None
                                else history_of(frame, tuple(frame_latents)))
-            for level in range(num_levels):
-                windows[level] = _advance_window(*windows[level],
-                                                 history_latents[level])
-            return t + 1, tuple(windows), tuple(latents), frames.write(t, frame)
+            windows = tuple(_advance_window(*window, z) for window, z
+                            in zip(windows, history_latents))
+            latents = tuple(array.write(t, z)
+                            for array, z in zip(latents, frame_latents))
+            return t + 1, windows, latents, frames.write(t, frame)
 
         # A while loop: inside a tf.function the graph does not grow with T.
         _, _, latents, frames = tf.while_loop(
             lambda t, *_: t < num_frames, step, (0, windows, latents, frames))
         return (tuple(_time_second(z.stack()) for z in latents),
                 _time_second(frames.stack()))
+
+    def _sample_frame(self, flow, windows, seeds, temperature, given):
+        """One frame: every level top-down, each decoded to the next level's
+        x1; the finest decode is the frame.
+
+        Returns the frame's latents (a tuple over levels of `[N, h, w, c]`;
+        a level whose `given` entry is not None takes it) and the frame.
+        """
+        condition, frame_latents = None, [None] * self.num_levels
+        for level in reversed(range(self.num_levels)):
+            history, missing = windows[level]
+            z = given[level]
+            if z is None:
+                z = self.level_distribution(
+                    level, history, missing, condition,
+                    temperature).sample(seed=seeds[level])
+            frame_latents[level] = z
+            condition = flow.decode_level(level, z, condition)
+        return tuple(frame_latents), condition
 
 
 def stateless_seed(seed):

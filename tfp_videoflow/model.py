@@ -57,8 +57,7 @@ class VideoFlowModel(keras_model.Model):
                  coupling="affine", coupling_width=512, gated_coupling=False,
                  dynamics="conv3d", num_cond_frames=3, prior_width=256,
                  prior_depth=5, prior_dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, shared_component_scales=False,
-                 component_codes=False, discrete_history=True, num_bits=8,
+                 top_components=1, discrete_history=True, num_bits=8,
                  train_target_frames=None, temperature=1.0,
                  sampling_temperature=0.6, num_samples=1,
                  gradient_clip_norm=None, seed=0, precision="float32",
@@ -73,8 +72,6 @@ class VideoFlowModel(keras_model.Model):
             prior_width=prior_width, prior_depth=prior_depth,
             prior_dilations=prior_dilations, latent_skip=latent_skip,
             top_components=top_components,
-            shared_component_scales=shared_component_scales,
-            component_codes=component_codes,
             discrete_history=discrete_history, num_bits=num_bits,
             train_target_frames=train_target_frames, temperature=temperature,
             sampling_temperature=sampling_temperature,
@@ -120,7 +117,7 @@ class VideoFlowModel(keras_model.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        return cls(**settings.without_retired(config))
 
     # ------------------------------------------------------------ the model
     def check_call_arguments(self, context, *args, **kwargs):
@@ -147,12 +144,9 @@ class VideoFlowModel(keras_model.Model):
     def initialize(self, videos):
         """Data-dependent initialisation from `videos`.
 
-        Every ActNorm is set from the statistics of its input, and a mixture
-        prior's components start at diverse real top-level latents (see
-        `LatentDynamicsNetwork.initialize_components`). Without it the first
-        training batch initialises the ActNorms (and the components keep
-        their random start); call it with a larger batch (the paper used 128
-        frames) for better statistics.
+        Every ActNorm is set from the statistics of its input. Without it
+        the first training batch initialises them; call it with a larger
+        batch (the paper used 128 frames) for better statistics.
 
         Args:
           videos: uint8 `[B, frames, H, W, C]`.
@@ -165,7 +159,7 @@ class VideoFlowModel(keras_model.Model):
         values = dequantization.dequantize(
             videos, self.num_bits, tf.random.stateless_uniform(
                 tf.shape(videos), self._next_seed()))
-        self.network.initialize(videos, values, self.num_context_frames)
+        self.network.initialize(values)
 
     # ------------------------------------------------------------- training
     def bits_per_pixel(self, videos, seed=None):

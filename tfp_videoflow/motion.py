@@ -305,6 +305,23 @@ def motion_candidates(params, resolution, num_context, num_target):
     return np.stack(videos), kinds
 
 
+def _candidate_log_probs(model, num_videos, split, data_seed, seed):
+    """`[videos, candidates]` log-likelihoods (nats) and the candidates' kinds.
+
+    Each video's candidates share one dequantization noise.
+    """
+    k, t = model.num_context_frames, model.num_target_frames
+    log_probs, kinds = [], None
+    for index in range(num_videos):
+        videos, kinds = motion_candidates(
+            video_params(data_seed, split, index), model.frame_shape[0], k, t)
+        noise = tf.random.stateless_uniform(videos.shape[1:], (seed, index))
+        values = dequantization.dequantize(videos, model.num_bits, noise)
+        dist = model(values[:, :k], num_target_frames=t, temperature=1.0)
+        log_probs.append(np.asarray(dist.log_prob(values[:, k:])))
+    return np.stack(log_probs).astype(np.float64), np.asarray(kinds)
+
+
 def motion_likelihood(model, num_videos=32, split="test", data_seed=0,
                       seed=0):
     """Does the model's density rank the true motions above wrong ones?
@@ -345,20 +362,11 @@ def motion_likelihood(model, num_videos=32, split="test", data_seed=0,
                          f"frame shape {model.frame_shape}.")
     if num_videos < 1:
         raise ValueError(f"num_videos must be >= 1, got {num_videos}.")
-    k, t = model.num_context_frames, model.num_target_frames
-    log_probs, kinds = [], None
-    for index in range(num_videos):
-        videos, kinds = motion_candidates(
-            video_params(data_seed, split, index), height, k, t)
-        noise = tf.random.stateless_uniform(videos.shape[1:], (seed, index))
-        values = dequantization.dequantize(videos, model.num_bits, noise)
-        dist = model(values[:, :k], num_target_frames=t, temperature=1.0)
-        log_probs.append(np.asarray(dist.log_prob(values[:, k:])))
-    log_probs = np.stack(log_probs).astype(np.float64)  # [videos, cand.], nats
-    kinds = np.asarray(kinds)
+    log_probs, kinds = _candidate_log_probs(model, num_videos, split,
+                                            data_seed, seed)
     valid, wrong = log_probs[:, kinds == "valid"], log_probs[:, kinds != "valid"]
-    bits = dequantization.bits_per_pixel(log_probs,
-                                         t * height * width * channels)
+    bits = dequantization.bits_per_pixel(
+        log_probs, model.num_target_frames * height * width * channels)
     # Renormalised over the valid futures (a log-softmax), entropy in bits.
     shifted = valid - valid.max(axis=1, keepdims=True)
     log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))

@@ -37,10 +37,6 @@ class VideoFlowNetwork(keras.layers.Layer):
         # What `self(context)` gives unless told otherwise.
         self.num_target_frames = config["num_target_frames"]
         self.temperature = config["temperature"]
-        # Only a mixture of uncoded components is started at real latents
-        # (coded ones need no start, and the encodings cost time).
-        self.starts_components = (config["top_components"] > 1
-                                  and not config["component_codes"])
         self.flow_layer = multiscale_flow.MultiScaleFlowLayer(
             self.frame_shape, num_levels=config["num_levels"],
             steps_per_level=config["steps_per_level"],
@@ -56,8 +52,6 @@ class VideoFlowNetwork(keras.layers.Layer):
             dilations=config["prior_dilations"],
             latent_skip=config["latent_skip"],
             top_components=config["top_components"],
-            shared_component_scales=config["shared_component_scales"],
-            component_codes=config["component_codes"],
             seed=config["seed"] + 1, memory_saving=config["memory_saving"],
             name="dynamics")
         self.built = True
@@ -129,27 +123,7 @@ class VideoFlowNetwork(keras.layers.Layer):
         return tf.reduce_sum(
             latent_dynamics.window_log_prob(self.dynamics, window), axis=-1)
 
-    def initialize(self, videos, values, num_context_frames):
-        """Data-dependent initialisation (see `VideoFlowModel.initialize`).
-
-        Args:
-          videos: uint8 `[B, frames, H, W, C]`.
-          values: `videos` dequantized.
-          num_context_frames: K; the frames after the first K are those the
-            prior models.
-        """
+    def initialize(self, values):
+        """Sets every ActNorm from the statistics of `values` (dequantized
+        `[B, frames, H, W, C]`; see `VideoFlowModel.initialize`)."""
         self.flow.initialize(values)
-        k = num_context_frames
-        if values.shape[1] == k or not self.starts_components:
-            return
-
-        def top_latents(frames):
-            return self.flow.inverse(
-                tf.reshape(frames, [-1, *self.frame_shape]))[-1]
-
-        # The frame before each modelled one, at its bin centres, is its
-        # latent skip's past.
-        self.dynamics.initialize_components(
-            top_latents(values[:, k:]), top_latents(
-                dequantization.bin_centres(videos[:, k - 1:-1],
-                                           self.num_bits)))

@@ -18,7 +18,7 @@
   like "shapes", no latent skip. Beyond the paper, its top level is a
   mixture of 8 Gaussians (one per kind of future, chosen once per frame)
   whose components one shared head decodes from learned codes
-  (`component_codes`: 31 % valid futures after 5 CPU minutes against 3 %
+  (31 % valid futures after 5 CPU minutes against 3 %
   with a head per component), its coupling is affine (the data wants a
   tight density on the black background and a wide one where the shape
   is, which volume-preserving couplings cannot give) and its gradients
@@ -64,7 +64,7 @@ PRESETS = {
         coupling="affine", coupling_width=64, gated_coupling=False,
         dynamics="conv3d", num_cond_frames=1, prior_width=64, prior_depth=2,
         latent_skip=False, top_components=8, num_bits=5,
-        component_codes=True, gradient_clip_norm=1.0, precision="auto"),
+        gradient_clip_norm=1.0, precision="auto"),
     "real": dict(
         frame_shape=(32, 32, 3), num_context_frames=1, num_target_frames=2,
         train_target_frames=1, num_levels=3, steps_per_level=2,

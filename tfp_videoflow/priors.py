@@ -54,9 +54,6 @@ import tensorflow_probability as tfp
 tfd = tfp.distributions
 
 LOG_SCALE_BOUND = 7.0
-# Spread of the mixture components' initial mean offsets: identical
-# components get identical gradients and would never separate.
-COMPONENT_OFFSET_STDDEV = 0.3
 
 
 def bounded_log_scale(raw):
@@ -95,6 +92,25 @@ class LevelPrior(keras.layers.Layer):
         super().__init__(**{"autocast": False, **kwargs})
         self.latent_shape = tuple(int(d) for d in latent_shape)
         self.conditioned = bool(conditioned)
+
+    # Whether `num_components` > 1 (a mixture at the top level) is built.
+    mixes = False
+
+    @classmethod
+    def for_level(cls, latent_shape, top, settings, **kwargs):
+        """The prior of one level from the latent dynamics' `settings`.
+
+        Args:
+          latent_shape: `(h, w, c)` of the level.
+          top: whether it is the coarsest level (no x1 to condition on; the
+            level that may be a mixture).
+          settings: dict of `num_cond_frames`, `width`, `depth`,
+            `dilations`, `latent_skip`, `top_components`, `seed`,
+            `memory_saving`; each kind of prior takes what it uses.
+          **kwargs: for `keras.layers.Layer` (`dtype`, `name`).
+        """
+        del settings  # This kind uses none of them.
+        return cls(latent_shape, conditioned=not top, **kwargs)
 
     def _check_condition(self, condition):
         if self.conditioned != (condition is not None):
@@ -275,14 +291,21 @@ class Conv3DPrior(LevelPrior):
 
     With `num_components` M > 1 its output is a mixture of M Gaussians with
     one categorical choice per frame (see the module docstring): the weights
-    come from the spatial mean of the last features, each component's mean
-    and scale from the output convolution.
+    come from the spatial mean of the last features; every component's mean
+    and scale come from one shared head (a 3x3 convolution and ReLU, then
+    the zero-initialised output convolution) fed the last features plus the
+    component's learned code (a vector of the prior's width, N(0, 1) at the
+    start). What the components share, the look of the past, is learned
+    once from every example, and they differ only where the futures do
+    (measured against a head and a mean offset per component: 31 % valid
+    futures after 5 CPU minutes against 3 %; BENCHMARKS.md section 9).
     """
+
+    mixes = True
 
     def __init__(self, latent_shape, conditioned=False, num_cond_frames=1,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 num_components=1, shared_scales=False, component_codes=False,
-                 seed=0, memory_saving=False, **kwargs):
+                 num_components=1, seed=0, memory_saving=False, **kwargs):
         super().__init__(latent_shape, conditioned, **kwargs)
         # Training's backward pass recomputes each residual block from its
         # input instead of keeping its activations (as the flow does).
@@ -293,102 +316,55 @@ class Conv3DPrior(LevelPrior):
         self.dilations = tuple(int(d) for d in dilations)
         self.latent_skip = bool(latent_skip)
         self.num_components = int(num_components)
-        # With M > 1: one log-scale per element for every component.
-        self.shared_scales = bool(shared_scales) and self.num_components > 1
-        # With M > 1: every component's mean and scale come from one shared
-        # head fed the features plus the component's learned code.
-        self.component_codes = (bool(component_codes)
-                                and self.num_components > 1)
         self.seed = int(seed)
         if self.num_components < 1:
             raise ValueError(f"{self.name}: num_components must be >= 1, got "
                              f"{num_components}.")
-        if self.shared_scales and self.component_codes:
-            raise ValueError(f"{self.name}: shared_scales and component_codes "
-                             f"cannot be combined.")
-        dtype = self.dtype_policy
-        height, width_, channels = self.latent_shape
+        with keras.name_scope(self.name, caller=self):
+            self._make_network()
+            if self.num_components > 1:
+                self._make_components()
+        self.built = True
+
+    def _make_network(self):
+        """The input convolution, the residual blocks, the output layer."""
+        dtype, seed = self.dtype_policy, self.seed
+        height, width, channels = self.latent_shape
         # With one past frame a 2-frame kernel would only multiply padding.
         time_kernel = min(2, self.num_cond_frames)
         # A dilation as large as the grid reads nothing but padding.
-        used = tuple(d for d in self.dilations if d < max(height, width_))
-        used = used or (1,)
+        used = tuple(d for d in self.dilations if d < max(height, width))
         # Inputs: history, "missing" indicator, x1 tiled over time.
-        in_channels = channels + 1 + (channels if conditioned else 0)
-        m = self.num_components
-        with keras.name_scope(self.name, caller=self):
-            self.conv_in = CausalConv3D(
-                self.width, in_channels, (time_kernel, 3, 3),
-                kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-                dtype=dtype, name="conv_in")
-            self.blocks = [
-                _ResidualBlock(self.width, used, time_kernel,
-                               seed=seed + 10 * (i + 1), dtype=dtype,
-                               name=f"block{i}")
-                for i in range(self.depth)]
-            out_components = 1 if self.component_codes else m
-            self.conv_out = keras.layers.Conv2D(
-                (m + 1 if self.shared_scales else 2 * out_components)
-                * channels, 3, padding="same",
-                kernel_initializer="zeros", dtype=dtype, name="conv_out")
-            self.conv_out.build((None, None, None, self.width))
-            if self.component_codes:
-                self.codes = self.add_weight(
-                    name="codes", shape=(m, self.width),
-                    initializer=keras.initializers.RandomNormal(
-                        stddev=1.0, seed=seed + 8))
-                self.code_head = keras.layers.Conv2D(
-                    self.width, 3, padding="same",
-                    kernel_initializer=keras.initializers.GlorotUniform(
-                        seed=seed + 9), dtype=dtype, name="code_head")
-                self.code_head.build((None, None, None, self.width))
-            if m > 1:
-                self.logits_out = keras.layers.Dense(
-                    m, kernel_initializer="zeros", dtype=dtype,
-                    name="logits_out")
-                self.logits_out.build((None, self.width))
-            if m > 1 and not self.component_codes:
-                # Per-position offsets: `initialize_components` sets them
-                # to real latents. (Coded components need none: offsets
-                # started at real latents tie each component to one look,
-                # measured: 0.3 % valid futures against 31 % without.)
-                self.component_offsets = self.add_weight(
-                    name="component_offsets", shape=(m, height, width_,
-                                                     channels),
-                    initializer=keras.initializers.RandomNormal(
-                        stddev=COMPONENT_OFFSET_STDDEV, seed=seed + 7))
-        self.built = True
+        in_channels = channels + 1 + (channels if self.conditioned else 0)
+        self.conv_in = CausalConv3D(
+            self.width, in_channels, (time_kernel, 3, 3),
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+            dtype=dtype, name="conv_in")
+        self.blocks = [
+            _ResidualBlock(self.width, used or (1,), time_kernel,
+                           seed=seed + 10 * (i + 1), dtype=dtype,
+                           name=f"block{i}")
+            for i in range(self.depth)]
+        self.conv_out = keras.layers.Conv2D(
+            2 * channels, 3, padding="same", kernel_initializer="zeros",
+            dtype=dtype, name="conv_out")
+        self.conv_out.build((None, None, None, self.width))
 
-    def initialize_components(self, latents, previous):
-        """Component means from latents `[N, h, w, c]` by farthest points.
-
-        The output layer starts at zero, so a component's mean is its
-        offset, plus z_{t-1} (`previous`, `[N, h, w, c]`) with the latent
-        skip: then the offsets start at farthest points of the changes
-        z_t - z_{t-1}, not of the latents.
-        """
-        if self.component_codes:  # Their codes tell them apart.
-            return
-        latents = tf.convert_to_tensor(latents, self.component_offsets.dtype)
-        if self.latent_skip:
-            latents -= tf.convert_to_tensor(previous, latents.dtype)
-        flat = tf.reshape(latents, [tf.shape(latents)[0], -1])
-        if flat.shape[0] is not None and flat.shape[0] < self.num_components:
-            raise ValueError(
-                f"{self.name}: {self.num_components} components need at "
-                f"least as many latents, got {flat.shape[0]}.")
-        distance = tf.reduce_sum(tf.square(
-            flat - tf.reduce_mean(flat, axis=0)), axis=1)
-        chosen = []
-        for _ in range(self.num_components):  # tf ops: also inside a graph
-            index = tf.argmax(distance)
-            chosen.append(index)
-            distance = tf.minimum(distance, tf.reduce_sum(
-                tf.square(flat - tf.gather(flat, index)), axis=1))
-        height, width, channels = self.latent_shape
-        self.component_offsets.assign(tf.reshape(
-            tf.gather(latents, tf.stack(chosen)),
-            [self.num_components, height, width, channels]))
+    def _make_components(self):
+        """The mixture's codes, their shared head and the weights' layer."""
+        dtype, seed, m = self.dtype_policy, self.seed, self.num_components
+        self.codes = self.add_weight(
+            name="codes", shape=(m, self.width),
+            initializer=keras.initializers.RandomNormal(stddev=1.0,
+                                                        seed=seed + 8))
+        self.code_head = keras.layers.Conv2D(
+            self.width, 3, padding="same",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 9),
+            dtype=dtype, name="code_head")
+        self.code_head.build((None, None, None, self.width))
+        self.logits_out = keras.layers.Dense(
+            m, kernel_initializer="zeros", dtype=dtype, name="logits_out")
+        self.logits_out.build((None, self.width))
 
     def call(self, history, missing, condition=None, temperature=1.0):
         self._check_condition(condition)
@@ -404,59 +380,47 @@ class Conv3DPrior(LevelPrior):
             h = tf.recompute_grad(block)(h) if self.memory_saving else block(h)
         last = h[:, -1]
         skip = history[:, -1] if self.latent_skip else 0.0
-        height, width, channels = self.latent_shape
-        m = self.num_components
-        if self.component_codes:
-            # [N, h, w, W] + [M, W] -> [N M, h, w, W] -> one head -> [N, M,
-            # h, w, 2c]: what the components share (the look of the past)
-            # is learned once, from every example, not per component.
-            coded = last[:, tf.newaxis] + tf.cast(
-                self.codes, last.dtype)[:, tf.newaxis, tf.newaxis]
-            coded = tf.reshape(coded, [-1, height, width, self.width])
-            out = self.conv_out(tf.nn.relu(self.code_head(tf.nn.relu(coded))))
-            out = tf.reshape(tf.cast(out, history.dtype),
-                             [-1, m, height, width, 2 * channels])
-            mean, raw_log_scale = tf.split(out, 2, axis=-1)
-            return self._mixture(last, mean, raw_log_scale, skip, temperature)
-        # Under a mixed policy the network computes in 16 bits; the density
-        # stays in the latents' dtype.
-        out = tf.cast(self.conv_out(last), history.dtype)
         if self.num_components == 1:
+            # Under a mixed policy the network computes in 16 bits; the
+            # density stays in the latents' dtype.
+            out = tf.cast(self.conv_out(last), history.dtype)
             mean, raw_log_scale = tf.split(out, 2, axis=-1)
             return gaussian(mean + skip, bounded_log_scale(raw_log_scale),
                             temperature)
-        if self.shared_scales:
-            # [N, h, w, (M + 1) c] -> [N, M, h, w, c] means, and one
-            # [N, 1, h, w, c] log-scale for all of them.
-            out = tf.transpose(tf.reshape(
-                out, [-1, height, width, m + 1, channels]), [0, 3, 1, 2, 4])
-            mean, raw_log_scale = out[:, :m], out[:, m:]
-            raw_log_scale = tf.repeat(raw_log_scale, m, axis=1)
-        else:
-            # [N, h, w, 2 * c * M] -> [N, M, h, w, c] means and log-scales.
-            out = tf.reshape(out, [-1, height, width, m, 2 * channels])
-            out = tf.transpose(out, [0, 3, 1, 2, 4])
-            mean, raw_log_scale = tf.split(out, 2, axis=-1)
-        return self._mixture(last, mean, raw_log_scale, skip, temperature)
-
-    def _mixture(self, last, mean, raw_log_scale, skip, temperature):
-        """The mixture of `[N, M, h, w, c]` means and raw log-scales."""
+        # [N, h, w, W] + [M, W] -> [N M, h, w, W] -> one head -> [N, M, h, w,
+        # 2c] means and log-scales.
+        height, width, channels = self.latent_shape
+        coded = last[:, tf.newaxis] + tf.cast(
+            self.codes, last.dtype)[:, tf.newaxis, tf.newaxis]
+        coded = tf.reshape(coded, [-1, height, width, self.width])
+        out = self.conv_out(tf.nn.relu(self.code_head(tf.nn.relu(coded))))
+        out = tf.reshape(tf.cast(out, history.dtype),
+                         [-1, self.num_components, height, width,
+                          2 * channels])
+        mean, raw_log_scale = tf.split(out, 2, axis=-1)
         if self.latent_skip:
             skip = skip[:, tf.newaxis]
         logits = self.logits_out(tf.reduce_mean(last, axis=[1, 2]))
-        if not self.component_codes:
-            mean += tf.cast(self.component_offsets, mean.dtype)
-        return mixture(logits, mean + skip,
-                       bounded_log_scale(raw_log_scale), temperature)
+        return mixture(logits, mean + skip, bounded_log_scale(raw_log_scale),
+                       temperature)
+
+    @classmethod
+    def for_level(cls, latent_shape, top, settings, **kwargs):
+        return cls(latent_shape, conditioned=not top,
+                   num_cond_frames=settings["num_cond_frames"],
+                   width=settings["width"], depth=settings["depth"],
+                   dilations=settings["dilations"],
+                   latent_skip=settings["latent_skip"],
+                   num_components=settings["top_components"] if top else 1,
+                   seed=settings["seed"],
+                   memory_saving=settings["memory_saving"], **kwargs)
 
     def get_config(self):
         return {**super().get_config(), "width": self.width,
                 "num_cond_frames": self.num_cond_frames,
                 "depth": self.depth, "dilations": self.dilations,
                 "latent_skip": self.latent_skip,
-                "num_components": self.num_components,
-                "shared_scales": self.shared_scales,
-                "component_codes": self.component_codes, "seed": self.seed,
+                "num_components": self.num_components, "seed": self.seed,
                 "memory_saving": self.memory_saving}
 
 

@@ -186,13 +186,13 @@ class VideoFlow(tfd.TransformedDistribution):
             [self.batch_shape_tensor(), [self.num_target_frames]], 0))
 
     def _call_sample_n(self, sample_shape, seed, **kwargs):
-        # Top-down sampling decodes every frame on the way (each level's x1
-        # needs it), so the frames come from the sampler, not from a second
-        # pass through the flow.
+        # The hook TFP's TransformedDistribution itself overrides to sample:
+        # here top-down sampling decodes every frame on the way (each
+        # level's x1 needs it), so the frames come from the sampler, not
+        # from a second pass through the flow.
         del kwargs
-        sample_shape, n = self._expand_sample_shape_to_vector(
-            tf.cast(sample_shape, tf.int32),
-            "sample_shape")
+        sample_shape = tf.reshape(tf.cast(sample_shape, tf.int32), [-1])
+        n = tf.reduce_prod(sample_shape)
         static = tf.get_static_value(sample_shape)
         if static is not None and (static < 0).any():
             raise ValueError(f"{self.name}.sample: sample shape must not be "
@@ -208,7 +208,12 @@ class VideoFlow(tfd.TransformedDistribution):
         frames = tf.reshape(frames, tf.concat(
             [sample_shape, self.batch_shape_tensor(), tf.shape(frames)[1:]],
             0))
-        return self._set_sample_static_shape(frames, sample_shape)
+        # Known sizes of the sample shape survive the reshape.
+        frames.set_shape(tf.TensorShape(
+            [None] * sample_shape.shape[0] if static is None
+            else static.tolist()).concatenate(self.batch_shape)
+            .concatenate(self.event_shape))
+        return frames
 
     def bits_per_pixel(self, frames):
         """-log2 p(frames) per pixel value (sub-pixel), `[*sample, *batch]`."""

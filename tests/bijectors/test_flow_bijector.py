@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from bijectors import ActNorm, AffineCoupling, MultiScaleFlow
 from tests.bijectors import flow_checks as checks
@@ -23,6 +24,18 @@ def test_results_follow_weight_changes_for_the_same_tensor():
     back = bijector.forward(latents)
     checks.randomize(bijector, 2)
     assert not np.allclose(bijector.forward(latents), back)
+
+
+def test_tfp_still_caches_a_stock_bijector_across_weight_changes():
+    # flow_bijector._NoCache subclasses TFP's internal BijectorCache because
+    # TFP has no public way to turn its cache off (tensorflow/probability
+    # issue 1510). This fails once TFP stops answering from its cache after
+    # a weight change; then the subclass should go.
+    scale = tf.Variable(2.0)
+    stock = tfp.bijectors.Scale(scale)
+    y = stock.forward(tf.constant([1.0]))
+    scale.assign(4.0)
+    assert float(stock.inverse(y)[0]) == 1.0  # stale: y / 4 would be 0.5
 
 
 FLOW = dict(frame_shape=(8, 8, 3), num_levels=2, steps_per_level=1,

@@ -85,7 +85,7 @@ CASES = {
     "--set unknown key": (
         TRAIN + ["--set", "latent_skipp=True", "--out", "new"],
         "--set latent_skipp: not a model setting; valid keys: "
-        "component_codes, coupling, coupling_width,"),
+        "coupling, coupling_width, discrete_history,"),
     "--set bad value": (TRAIN + ["--set", "num_bits=9", "--out", "new"],
                         "--set num_bits=9: num_bits must be between 1 and 8"),
     "--set wrong type": (

@@ -63,30 +63,9 @@ def test_conv3d_prior_reads_only_the_past_and_the_last_step():
         np.testing.assert_array_equal(changed[1], 0.0)
 
 
-def test_shared_scales_give_every_component_one_scale_and_its_own_mean():
-    shape = SHAPES[1]
-    shared = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
-                                shared_scales=True)
-    own = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3)
-    for prior in (shared, own):
-        perturb_weights(prior.trainable_variables, seed=5, scale=0.1)
-    history = tf.random.stateless_normal([2, 1, *shape], [0, 6])
-    for prior, alike in ((shared, True), (own, False)):
-        components = prior(history, tf.zeros([2, 1])).components_distribution
-        scales = components.stddev().numpy()  # [N, M, h, w, c]
-        assert np.array_equal(scales[:, 0], scales[:, 1]) == alike
-        assert np.array_equal(scales[:, 0], scales[:, 2]) == alike
-        means = components.mean().numpy()
-        assert not np.allclose(means[:, 0], means[:, 1])
-    # The output layer holds M means and one scale per element.
-    assert shared.conv_out.kernel.shape[-1] == 4 * shape[-1]
-    assert own.conv_out.kernel.shape[-1] == 6 * shape[-1]
-
-
-def test_component_codes_decode_every_component_with_one_head():
+def test_one_head_decodes_every_component_from_its_code():
     shape = SHAPES[0]
-    prior = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
-                               component_codes=True)
+    prior = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3)
     perturb_weights(prior.trainable_variables, seed=7, scale=0.1)
     history = tf.random.stateless_normal([2, 1, *shape], [0, 8])
     missing = tf.zeros([2, 1])
@@ -103,7 +82,4 @@ def test_component_codes_decode_every_component_with_one_head():
     assert not np.allclose(moved[:, 1], means[:, 1])
     # A code per component, restored from the config.
     again = priors.Conv3DPrior.from_config(prior.get_config())
-    assert again.component_codes and again.codes.shape == (3, 8)
-    with pytest.raises(ValueError, match="cannot be combined"):
-        priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
-                           component_codes=True, shared_scales=True)
+    assert again.num_components == 3 and again.codes.shape == (3, 8)

@@ -126,6 +126,25 @@ def split_parts(folder, split, num_frames):
     return parts
 
 
+def _clip_windows(part, frame_shape, num_frames, resize):
+    """A clip part's windows, a few at a time (each call into Python costs).
+
+    Yields uint8 `[n, num_frames, H, W, 3]`, n <= `_WINDOWS_PER_CALL`.
+    """
+    file, start, stop = part
+    recent = collections.deque(maxlen=num_frames)
+    ready = []
+    for frame in iter_frames(file, start, stop):
+        recent.append(fit_frame(frame, frame_shape[:2], resize))
+        if len(recent) == num_frames:
+            ready.append(np.stack(recent))
+        if len(ready) == _WINDOWS_PER_CALL:
+            yield np.stack(ready)
+            ready = []
+    if ready:
+        yield np.stack(ready)
+
+
 def video_folder(path, split, frame_shape, num_frames, resize="crop",
                  shuffle=False, seed=0):
     """Windows of `num_frames` frames of a folder's `split`, streamed.
@@ -164,24 +183,10 @@ def video_folder(path, split, frame_shape, num_frames, resize="crop",
     check_resize_mode(resize)
     parts = split_parts(folder, split, num_frames)
 
-    def windows(index):
-        """A clip's windows, a few at a time (each call into Python costs)."""
-        file, start, stop = parts[index]
-        recent = collections.deque(maxlen=num_frames)
-        ready = []
-        for frame in iter_frames(file, start, stop):
-            recent.append(fit_frame(frame, frame_shape[:2], resize))
-            if len(recent) == num_frames:
-                ready.append(np.stack(recent))
-            if len(ready) == _WINDOWS_PER_CALL:
-                yield np.stack(ready)
-                ready = []
-        if ready:
-            yield np.stack(ready)
-
     spec = tf.TensorSpec((None, num_frames) + frame_shape, tf.uint8)
     clip = lambda index: tf.data.Dataset.from_generator(
-        windows, args=(index,), output_signature=spec).unbatch()
+        lambda i: _clip_windows(parts[i], frame_shape, num_frames, resize),
+        args=(index,), output_signature=spec).unbatch()
     clips = tf.data.Dataset.range(len(parts))
     if not shuffle:
         return clips.flat_map(clip)
