@@ -125,6 +125,11 @@ def _add_train_optimisation(group):
                             "checkpoint's step on (recorded in run.json)")
     group.add_argument("--warmup-steps", type=int, default=100,
                        help="steps of linear learning-rate warm-up")
+    group.add_argument("--ema-momentum", type=float, default=None,
+                       help="momentum of the moving average of the weights "
+                            "that validation, samples and model.keras use "
+                            "(default 0.99; 0: the trained weights; a "
+                            "resumed run keeps its own)")
     group.add_argument("--jit-compile", default="auto",
                        choices=["auto", "on", "off"],
                        help="compile the training step with XLA ('auto': "

@@ -120,9 +120,10 @@ class _Samples(keras.callbacks.Callback):
             self.write()
 
     def write(self):
-        futures = self.model.sample_future(
-            self.context, num_samples=self.num_samples,
-            temperature=self.temperature, seed=self.seed).numpy()[:, 0]
+        with training.averaged_weights(self.model):
+            futures = self.model.sample_future(
+                self.context, num_samples=self.num_samples,
+                temperature=self.temperature, seed=self.seed).numpy()[:, 0]
         context = np.broadcast_to(self.context[0], (len(futures),)
                                   + self.context.shape[1:])
         image = visualization.grid(np.concatenate([context, futures], 1))
@@ -149,9 +150,10 @@ class _Validation(keras.callbacks.Callback):
     """Validation bits per pixel every `every` steps; keeps the best model.
 
     The same batches with the same dequantization noise every time, so the
-    values compare. A value below the best so far makes the model the run's
-    model.keras (as Keras' `ModelCheckpoint(save_best_only=True)` does) and
-    is recorded in run.json, where a resumed run finds it.
+    values compare; the averaged weights when the run averages them. A
+    value below the best so far makes the model the run's model.keras (as
+    Keras' `ModelCheckpoint(save_best_only=True)` does) and is recorded in
+    run.json, where a resumed run finds it.
     """
 
     def __init__(self, run, batches, every, writer, start_step, guard, seed,
@@ -188,14 +190,15 @@ class _Validation(keras.callbacks.Callback):
             self.validate()
 
     def validate(self):
-        bits = self.value()
+        with training.averaged_weights(self.model):
+            bits = self.value()
+            if math.isfinite(bits) and (
+                    self.best is None
+                    or bits < self.best["validation_bits_per_pixel"]):
+                self.best = self.run.save_best(self.model, self.step, bits)
         with self.writer.as_default(step=self.step):
             tf.summary.scalar("bits_per_pixel", bits)
         self.writer.flush()
-        if math.isfinite(bits) and (
-                self.best is None
-                or bits < self.best["validation_bits_per_pixel"]):
-            self.best = self.run.save_best(self.model, self.step, bits)
         line = f"step {self.step}  validation bits/pixel {bits:.4f}"
         if self.best:
             line += (f"  (best {self.best['validation_bits_per_pixel']:.4f} "
@@ -310,6 +313,10 @@ def _check_resumed_overrides(pairs, settings, model):
 
 # --learning-rate of a new run when not given.
 DEFAULT_LEARNING_RATE = 1e-3
+# --ema-momentum of a new run when not given: the averaged weights code test
+# videos in fewer bits and give more valid futures than the trained ones
+# (BENCHMARKS.md, section 9). Runs from before the flag have none.
+DEFAULT_EMA_MOMENTUM = 0.99
 
 
 def _new_model(settings):
@@ -324,7 +331,8 @@ def _new_model(settings):
         raise UsageError(f"--set {shown}: {first_line(error)}") from error
     model.compile(
         optimizer=training.paper_optimizer(
-            settings["learning_rate"], settings["warmup_steps"]),
+            settings["learning_rate"], settings["warmup_steps"],
+            ema_momentum=settings.get("ema_momentum")),
         jit_compile={"on": True, "off": False}.get(
             settings["jit_compile"], "auto"))
     return model
@@ -465,6 +473,9 @@ def _train(args, held):
             raise UsageError(str(error)) from error
     guard = training.NonFiniteGuard()
     callbacks, validator = [guard], None
+    if training.has_weight_averages(model):
+        # The next fit (and a resumed run) goes on from the trained weights.
+        callbacks.append(training.KeepTrainedWeights())
     if chief:
         chief_callbacks, validator = _chief_callbacks(
             run, settings, model, steps=args.steps, step=step, guard=guard,
@@ -481,7 +492,8 @@ def _train(args, held):
          every=settings["checkpoint_every"], callbacks=callbacks, guard=guard,
          run=run, validator=validator)
     if strategy is not None and replicas > 1:
-        print(f"final weights fingerprint {training.fingerprint(model)}")
+        with training.averaged_weights(model):  # the weights model.keras gets
+            print(f"final weights fingerprint {training.fingerprint(model)}")
     if chief:
         _save_model(run, model, validator)
     return 0
@@ -502,6 +514,9 @@ def _check_train_numbers(args):
                             "patience"),
         non_negative=("sample_every", "warmup_steps", "seed"),
         positive=("learning_rate",))
+    if args.ema_momentum is not None and not 0 <= args.ema_momentum < 1:
+        raise UsageError("--ema-momentum must be in [0, 1) (0: no weight "
+                         f"averages), got {args.ema_momentum}.")
     if args.patience is not None and args.distribute == "multi-worker":
         # Only the chief validates: the other workers would not stop.
         raise UsageError("--patience needs one worker (--distribute none or "
@@ -635,6 +650,8 @@ def _new_settings(args):
                              "distribute")}
     if settings["learning_rate"] is None:
         settings["learning_rate"] = DEFAULT_LEARNING_RATE
+    if settings["ema_momentum"] is None:
+        settings["ema_momentum"] = DEFAULT_EMA_MOMENTUM
     if settings["precision"] is None:
         settings["precision"] = presets.preset(args.preset).get(
             "precision", "float32")
@@ -666,7 +683,8 @@ def _save_model(run, model, validator):
               f"{best['step']} (validation bits per pixel "
               f"{best['validation_bits_per_pixel']:.4f})")
         return
-    run.save_final(model)
+    with training.averaged_weights(model):
+        run.save_final(model)
     print(f"wrote {run.final_model_path}"
           + (" (the last model: not validated yet)" if validator else ""))
 

@@ -1,15 +1,18 @@
-"""Training helpers: the paper's optimiser, a warm-up schedule, checkpoints.
+"""Training helpers: the paper's optimiser, a warm-up schedule, weight
+averages, checkpoints.
 
 `RunDirectory` is one training run on disk:
 
     run.json                 the run's settings (written at the start, and
                              again when --resume changes the learning rate);
                              with validation the best step so far ("best")
-    checkpoints/latest.keras model, optimizer (with its step counter) and
-                             random state, replaced atomically every N steps
+    checkpoints/latest.keras model, optimizer (with its step counter and
+                             weight averages) and random state, replaced
+                             atomically every N steps
     logs/                    TensorBoard event files (logs/validation: the
                              validation curve)
-    model.keras              the model: with validation the best one (the
+    model.keras              the model (its averaged weights, when the run
+                             averages): with validation the best one (the
                              lowest validation bits per pixel), else the last
     train.lock               while `train` runs: its pid, host and start
                              time (one writer per folder, see run_lock.py)
@@ -28,6 +31,7 @@ ends where an
 uninterrupted one does.
 """
 
+import contextlib
 import hashlib
 import json
 import math
@@ -82,15 +86,82 @@ class LinearWarmUp(keras.optimizers.schedules.LearningRateSchedule):
                 "decay_steps": self.decay_steps}
 
 
-def paper_optimizer(learning_rate=3e-4, warmup_steps=10000, decay_steps=None):
+def paper_optimizer(learning_rate=3e-4, warmup_steps=10000, decay_steps=None,
+                    ema_momentum=None):
     """Adam as the reference trains VideoFlow (β1 0.85, β2 0.997, ε 1e-6).
 
     `decay_steps`: optionally a cosine decay to 0 at that step
     (`LinearWarmUp`); the reference keeps the rate constant.
+    `ema_momentum`: optionally also an exponential moving average of the
+    weights, `average = m * average + (1 - m) * weights` after every step
+    (Keras' `use_ema`; the reference has none). The averages only are read,
+    never trained: `averaged_weights` puts them in the model. Keras' `fit`
+    also puts them in when it returns, unless `KeepTrainedWeights` is
+    among its callbacks.
     """
+    averages = ({"use_ema": True, "ema_momentum": ema_momentum}
+                if ema_momentum else {})
     return keras.optimizers.Adam(
         learning_rate=LinearWarmUp(learning_rate, warmup_steps, decay_steps),
-        beta_1=0.85, beta_2=0.997, epsilon=1e-6)
+        beta_1=0.85, beta_2=0.997, epsilon=1e-6, **averages)
+
+
+def has_weight_averages(model):
+    """Whether `model`'s optimizer keeps weight averages (built, `use_ema`)."""
+    optimizer = getattr(model, "optimizer", None)
+    return bool(getattr(optimizer, "use_ema", False)) and optimizer.built
+
+
+@contextlib.contextmanager
+def averaged_weights(model):
+    """Within the block, `model` holds its optimizer's weight averages.
+
+    For measuring and saving the averaged model. On exit the trained
+    weights and the optimizer's state (the averages among it) come back
+    exactly, so measuring changes neither how training goes on nor the
+    averages. (Keras' `SwapEMAWeights`, which puts the averages in, swaps
+    in place by sums and differences, which can change the last bit of
+    either.) Within the block the optimizer's averages hold the trained
+    weights, so a model saved there (model.keras) keeps both. Without
+    averages it changes nothing.
+    """
+    if not has_weight_averages(model):
+        yield model
+        return
+    variables = list(model.trainable_weights) + list(
+        model.optimizer.variables)
+    kept = [v.numpy() for v in variables]
+    swap = keras.callbacks.SwapEMAWeights()
+    swap.set_model(model)
+    swap.on_test_begin()
+    try:
+        yield model
+    finally:
+        for variable, value in zip(variables, kept):
+            variable.assign(value)
+
+
+class KeepTrainedWeights(keras.callbacks.Callback):
+    """Leaves the trained weights, not their averages, in the model after `fit`.
+
+    With weight averages Keras' `fit` ends by overwriting the weights with
+    them. A run trained by several `fit` calls (checkpoint intervals, a
+    resumed run) must go on from the trained weights to end where one
+    `fit` would; the averages stay in the optimizer (`averaged_weights`).
+    """
+
+    def on_train_begin(self, logs=None):
+        self.trained = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        # The last callback before fit's overwrite (it runs after a stop too).
+        self.trained = [w.numpy() for w in self.model.trainable_weights]
+
+    def on_train_end(self, logs=None):
+        if self.trained is not None and has_weight_averages(self.model):
+            for weight, value in zip(self.model.trainable_weights,
+                                     self.trained):
+                weight.assign(value)
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

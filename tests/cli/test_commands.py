@@ -15,19 +15,21 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import write_lock
-from tfp_videoflow import cli, commands, data, evaluation, run_lock
+from tfp_videoflow import cli, commands, data, evaluation, run_lock, training
 
 TRAIN = ["train", "--preset", "tiny", "--batch-size", "2",
          "--checkpoint-every", "2", "--learning-rate", "3e-3",
          "--warmup-steps", "2", "--validation-data", "none"]
 # Validated every step on 2 batches of Stochastic Movement's validation
 # split (the default for --data stochastic_movement), with two settings
-# changed from the preset. At this learning rate the validation bits are
-# lowest at step 2 and higher by step 6 (the best is not the last).
+# changed from the preset. At this learning rate the validation bits of the
+# trained weights are lowest at step 2 and higher by step 6 (the best is
+# not the last; weight averages would smooth that away).
 VALIDATED = ["train", "--preset", "tiny", "--batch-size", "2",
              "--checkpoint-every", "2", "--learning-rate", "1e-2",
              "--warmup-steps", "2", "--sample-every", "0",
              "--validate-every", "1", "--validation-batches", "2",
+             "--ema-momentum", "0",
              "--set", "latent_skip=True", "num_context_frames=2"]
 
 
@@ -71,6 +73,52 @@ def test_interrupted_and_resumed_equals_uninterrupted(trained_run, tmp_path):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(resumed.optimizer.variables, whole.optimizer.variables):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_model_keras_holds_the_averaged_weights(trained_run):
+    assert json.loads((trained_run / "run.json").read_text())[
+        "ema_momentum"] == commands.DEFAULT_EMA_MOMENTUM
+    model = keras.models.load_model(trained_run / "model.keras")
+    last = keras.models.load_model(trained_run / "checkpoints" / "latest.keras")
+    trained = [w.numpy() for w in last.trainable_weights]
+    with training.averaged_weights(last):
+        averaged = [w.numpy() for w in last.trainable_weights]
+    moved = 0.0
+    for saved, a, t in zip(model.trainable_weights, averaged, trained,
+                           strict=True):
+        np.testing.assert_allclose(saved.numpy(), a, rtol=1e-6, atol=1e-7)
+        moved = max(moved, float(np.abs(a - t).max()))
+    assert moved > 0  # the checkpoint keeps the trained weights
+
+
+def test_resumed_across_uneven_intervals_equals_one_run(tmp_path):
+    # 5 steps every 2 are two fits (4 steps, then 1); stopped at 3 and
+    # resumed, they are four (2, 1, then 1 and 1): each fit must go on from
+    # the trained weights, not the averages Keras puts in at its end.
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    assert cli.main(TRAIN + ["--steps", "5", "--out", str(whole)]) == 0
+    assert cli.main(TRAIN + ["--steps", "3", "--out", str(parts)]) == 0
+    assert cli.main(["train", "--steps", "5", "--resume", "--out",
+                     str(parts)]) == 0
+    for name in ("model.keras", "checkpoints/latest.keras"):
+        _, a = _weights(whole / name)
+        _, b = _weights(parts / name)
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_validation_scores_the_averaged_model_it_keeps(tmp_path):
+    out = tmp_path / "averaged"
+    at = VALIDATED.index("--ema-momentum")
+    averaged = VALIDATED[:at] + VALIDATED[at + 2:]
+    assert cli.main(averaged + ["--steps", "3", "--out", str(out)]) == 0
+    best = json.loads((out / "run.json").read_text())["best"]
+    model = keras.models.load_model(out / "model.keras")
+    videos = data.load("stochastic_movement", "validation", (16, 16, 3), 4)
+    value = evaluation.evaluate_model(model, list(videos.batch(2).take(2)),
+                                      num_samples=0)["bits_per_pixel"].mean
+    np.testing.assert_allclose(value, best["validation_bits_per_pixel"],
+                               rtol=1e-5)
 
 
 def test_resume_with_a_new_learning_rate_records_and_keeps_it(trained_run,

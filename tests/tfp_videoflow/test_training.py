@@ -1,8 +1,13 @@
-"""The warm-up schedule and run helpers of `tfp_videoflow.training`."""
+"""The warm-up schedule, weight averages and run helpers of
+`tfp_videoflow.training`."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+import tfp_videoflow as vf
+from tests.helpers import TINY, moving_squares
 from tfp_videoflow import training
 
 
@@ -28,3 +33,56 @@ def test_cosine_decay_falls_from_the_peak_to_zero_at_decay_steps():
 def test_cosine_decay_must_end_after_the_warm_up():
     with pytest.raises(ValueError, match="decay_steps"):
         training.LinearWarmUp(peak=1e-3, warmup_steps=10, decay_steps=10)
+
+
+def _trained(ema_momentum, fits, steps, videos):
+    """A tiny model after `fits` fits of `steps` steps each, and the trained
+    weights after every step."""
+    model = vf.VideoFlowModel(**TINY)
+    model.initialize(videos)
+    model.compile(optimizer=training.paper_optimizer(
+        1e-2, 1, ema_momentum=ema_momentum))
+    after_each_step = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: after_each_step.append(
+            [w.numpy() for w in model.trainable_weights]))
+    data = tf.data.Dataset.from_tensors(videos).repeat()
+    for _ in range(fits):
+        model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0,
+                  callbacks=[record, training.KeepTrainedWeights()])
+    return model, after_each_step
+
+
+def test_weight_averages_follow_the_trained_weights_and_change_none():
+    videos = moving_squares(4, 5, 8, seed=0)
+    plain, _ = _trained(None, fits=2, steps=2, videos=videos)
+    averaging, after_each_step = _trained(0.5, fits=2, steps=2, videos=videos)
+    # The averages are only read: both train the same weights, also across
+    # fits (KeepTrainedWeights), and measuring the averages changes nothing.
+    state = [v.numpy() for v in averaging.optimizer.variables]
+    with training.averaged_weights(averaging):
+        averaged = [w.numpy() for w in averaging.trainable_weights]
+    for a, b in zip(averaging.trainable_weights, plain.trainable_weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Nor the averages themselves, to the last bit (Keras' in-place swap
+    # alone would round them).
+    for v, before in zip(averaging.optimizer.variables, state, strict=True):
+        np.testing.assert_array_equal(v.numpy(), before)
+    # average_1 = weights_1, average_k = m average_(k-1) + (1 - m) weights_k.
+    expected = after_each_step[0]
+    for weights in after_each_step[1:]:
+        expected = [0.5 * e + 0.5 * w for e, w in zip(expected, weights)]
+    moved = 0.0
+    for e, a, w in zip(expected, averaged, after_each_step[-1]):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+        moved = max(moved, float(np.abs(a - w).max()))
+    assert moved > 1e-4  # the averages are not the last weights
+
+
+def test_without_averages_averaged_weights_are_the_weights():
+    videos = moving_squares(4, 5, 8, seed=0)
+    model, after_each_step = _trained(None, fits=1, steps=1, videos=videos)
+    assert not training.has_weight_averages(model)
+    with training.averaged_weights(model):
+        for w, trained in zip(model.trainable_weights, after_each_step[-1]):
+            np.testing.assert_array_equal(w.numpy(), trained)
