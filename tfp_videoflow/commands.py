@@ -491,9 +491,8 @@ def _train(args, held):
     _fit(model, videos, step=step, steps=args.steps,
          every=settings["checkpoint_every"], callbacks=callbacks, guard=guard,
          run=run, validator=validator)
-    if strategy is not None and replicas > 1:
-        with training.averaged_weights(model):  # the weights model.keras gets
-            print(f"final weights fingerprint {training.fingerprint(model)}")
+    if replicas > 1:
+        _print_fingerprint(model)
     if chief:
         _save_model(run, model, validator)
     return 0
@@ -505,6 +504,12 @@ def _sample_context(settings, model):
         settings["data"], "test", model.frame_shape, model.num_context_frames,
         1, settings["seed"], settings.get("data_dir")),
         settings["data"]).numpy()
+
+
+def _print_fingerprint(model):
+    """For replicas to compare: of the weights model.keras gets."""
+    with training.averaged_weights(model):
+        print(f"final weights fingerprint {training.fingerprint(model)}")
 
 
 def _check_train_numbers(args):
