@@ -472,10 +472,9 @@ def _train(args, held):
         except training.RunError as error:
             raise UsageError(str(error)) from error
     guard = training.NonFiniteGuard()
-    callbacks, validator = [guard], None
-    if training.has_weight_averages(model):
-        # The next fit (and a resumed run) goes on from the trained weights.
-        callbacks.append(training.KeepTrainedWeights())
+    # KeepTrainedWeights: with weight averages, the next fit (and a resumed
+    # run) goes on from the trained weights (without, it does nothing).
+    callbacks, validator = [guard, training.KeepTrainedWeights()], None
     if chief:
         chief_callbacks, validator = _chief_callbacks(
             run, settings, model, steps=args.steps, step=step, guard=guard,

@@ -94,7 +94,7 @@ def paper_optimizer(learning_rate=3e-4, warmup_steps=10000, decay_steps=None,
     (`LinearWarmUp`); the reference keeps the rate constant.
     `ema_momentum`: optionally also an exponential moving average of the
     weights, `average = m * average + (1 - m) * weights` after every step
-    (Keras' `use_ema`; the reference has none). The averages only are read,
+    (Keras' `use_ema`; the reference has none). The averages are only read,
     never trained: `averaged_weights` puts them in the model. Keras' `fit`
     also puts them in when it returns, unless `KeepTrainedWeights` is
     among its callbacks.
@@ -155,10 +155,11 @@ class KeepTrainedWeights(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         # The last callback before fit's overwrite (it runs after a stop too).
-        self.trained = [w.numpy() for w in self.model.trainable_weights]
+        if has_weight_averages(self.model):
+            self.trained = [w.numpy() for w in self.model.trainable_weights]
 
     def on_train_end(self, logs=None):
-        if self.trained is not None and has_weight_averages(self.model):
+        if self.trained is not None:
             for weight, value in zip(self.model.trainable_weights,
                                      self.trained):
                 weight.assign(value)
