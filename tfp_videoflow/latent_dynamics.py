@@ -48,8 +48,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     def __init__(self, latent_shapes, dynamics="conv3d", num_cond_frames=3,
                  width=256, depth=5, dilations=(1, 2, 4), latent_skip=True,
-                 top_components=1, top_width=None, top_depth=None, seed=0,
-                 memory_saving=False, **kwargs):
+                 top_components=1, seed=0, memory_saving=False, **kwargs):
         """Creates the network.
 
         Args:
@@ -59,8 +58,6 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           width, depth, dilations, latent_skip: of the "conv3d" prior.
           top_components: mixture components of the top level's prior
             (1: the paper's Gaussian); a prior that `mixes` ("conv3d") only.
-          top_width, top_depth: width and depth of the top level's "conv3d"
-            prior (None: `width`, `depth`).
           seed: integer seed of the initial weights.
           memory_saving: training's backward pass recomputes each residual
             block of a "conv3d" prior instead of keeping its activations.
@@ -86,7 +83,6 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         settings = dict(num_cond_frames=num_cond_frames, width=width,
                         depth=depth, dilations=dilations,
                         latent_skip=latent_skip, top_components=top_components,
-                        top_width=top_width, top_depth=top_depth,
                         memory_saving=memory_saving)
         self.level_priors = [
             prior.for_level(shape, level == len(self.latent_shapes) - 1,

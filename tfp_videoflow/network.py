@@ -52,8 +52,6 @@ class VideoFlowNetwork(keras.layers.Layer):
             dilations=config["prior_dilations"],
             latent_skip=config["latent_skip"],
             top_components=config["top_components"],
-            top_width=config["top_prior_width"],
-            top_depth=config["top_prior_depth"],
             seed=config["seed"] + 1, memory_saving=config["memory_saving"],
             name="dynamics")
         self.built = True

@@ -105,9 +105,8 @@ class LevelPrior(keras.layers.Layer):
           top: whether it is the coarsest level (no x1 to condition on; the
             level that may be a mixture).
           settings: dict of `num_cond_frames`, `width`, `depth`,
-            `dilations`, `latent_skip`, `top_components`, `top_width`,
-            `top_depth` (None: `width`, `depth`), `seed`, `memory_saving`;
-            each kind of prior takes what it uses.
+            `dilations`, `latent_skip`, `top_components`, `seed`,
+            `memory_saving`; each kind of prior takes what it uses.
           **kwargs: for `keras.layers.Layer` (`dtype`, `name`).
         """
         del settings  # This kind uses none of them.
@@ -407,12 +406,9 @@ class Conv3DPrior(LevelPrior):
 
     @classmethod
     def for_level(cls, latent_shape, top, settings, **kwargs):
-        def own(name):  # The top level may have its own width and depth.
-            value = settings.get(f"top_{name}") if top else None
-            return settings[name] if value is None else value
         return cls(latent_shape, conditioned=not top,
                    num_cond_frames=settings["num_cond_frames"],
-                   width=own("width"), depth=own("depth"),
+                   width=settings["width"], depth=settings["depth"],
                    dilations=settings["dilations"],
                    latent_skip=settings["latent_skip"],
                    num_components=settings["top_components"] if top else 1,

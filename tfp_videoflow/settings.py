@@ -31,9 +31,6 @@ ARGS = textwrap.dedent("""
         paper's Gaussian; > 1: one categorical choice of future per frame,
         each component decoded by one shared head from the prior's features
         plus its learned code; "conv3d" only).
-      top_prior_width, top_prior_depth: of the top level's "conv3d" prior
-        (None: prior_width, prior_depth): the level that chooses the future
-        sees a 4x4 grid at 32x32, so it can be wide for little time.
       discrete_history: condition on the discrete past (the bin centres of
         context, earlier target and sampled frames), as the data is; False
         conditions on the continuous values.
@@ -92,10 +89,6 @@ def _check(config):
     for name in ("coupling_width", "prior_width"):
         if not config[name] >= 1:
             raise ValueError(f"{name} must be >= 1, got {config[name]}.")
-    for name in ("top_prior_width", "top_prior_depth"):
-        if config.get(name) is not None and not config[name] >= 1:
-            raise ValueError(f"{name} must be >= 1 (or None: as the other "
-                             f"levels), got {config[name]}.")
     if (not 0 < config["temperature"] < float("inf")
             or not 0 < config["sampling_temperature"] < float("inf")
             or config["num_samples"] < 1):
@@ -143,9 +136,6 @@ def checked(config):
         config[name] = int(config[name])
     for name in ("temperature", "sampling_temperature"):
         config[name] = float(config[name])
-    for name in ("top_prior_width", "top_prior_depth"):
-        if config.get(name) is not None:
-            config[name] = int(config[name])
     for name in ("discrete_history", "memory_saving"):
         config[name] = bool(config[name])
     return config

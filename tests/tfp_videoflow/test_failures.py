@@ -80,7 +80,6 @@ def test_bad_sampling_settings(tiny_model, tiny_videos, kwargs, message):
     (dict(gradient_clip_norm=-1.0), "gradient_clip_norm must be"),
     (dict(temperature=float("inf")), "temperature must be finite"),
     (dict(coupling_width=0), "coupling_width must be >= 1"),
-    (dict(top_prior_depth=0), r"top_prior_depth must be >= 1 \(or None"),
 ])
 def test_bad_model_settings(setting, message):
     with pytest.raises(ValueError, match=message):

@@ -37,21 +37,3 @@ def test_a_mixture_saved_with_a_retired_design_is_refused_by_name(retired):
     single = {**config, "top_components": 1, **retired}
     assert vf.VideoFlowModel.from_config(single).get_config()[
         "top_components"] == 1
-
-
-def test_the_top_level_prior_takes_its_own_width_and_depth():
-    model = vf.VideoFlowModel.from_preset("tiny", top_components=3,
-                                          top_prior_width=24,
-                                          top_prior_depth=3)
-    *finer, top = model.dynamics.level_priors
-    assert (top.width, top.depth, len(top.blocks)) == (24, 3, 3)
-    assert top.codes.shape == (3, 24)
-    assert all((p.width, p.depth) == (16, 1) for p in finer)
-    config = model.get_config()
-    assert (config["top_prior_width"], config["top_prior_depth"]) == (24, 3)
-    again = vf.VideoFlowModel.from_config(config)
-    assert again.dynamics.level_priors[-1].width == 24
-    # None (the default, and what models saved before hold): as the others.
-    plain = vf.VideoFlowModel.from_preset("tiny")
-    assert {(p.width, p.depth) for p in plain.dynamics.level_priors} == {
-        (16, 1)}
