@@ -163,7 +163,13 @@ def ratio(args):
 
 
 def _one_sampling(args):
-    """In a subprocess: peak RSS of sampling `--frames` frames."""
+    """In a subprocess: peak memory of sampling `--frames` frames.
+
+    Besides peak RSS, the peak of the tensors TensorFlow holds while
+    sampling and the bytes of what the sampler returns (the float frames
+    and the latents it keeps for the output, all frames at once): the part
+    of the peak that must grow with the frames.
+    """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     preset, batch = args.case.split(":")
     model = _build(preset, False, args)
@@ -172,25 +178,32 @@ def _one_sampling(args):
     model.initialize(tf.zeros([int(batch), model.num_context_frames + 1,
                                *model.frame_shape], tf.uint8))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    device = _device()
+    tf.config.experimental.reset_memory_stats(device)
     start = time.perf_counter()
     num_frames = args.frames[0]  # one length per process
     frames = model.sample_future(context, num_samples=1,
                                  num_frames=num_frames, seed=[1, 2])
+    seconds = time.perf_counter() - start
+    # Float frames and latents (as many numbers as pixels), 4 bytes each.
+    output = 2 * 4 * int(tf.size(frames))
     print(json.dumps({
         "case": args.case, "frames": num_frames,
-        "shape": list(frames.shape),
-        "seconds": time.perf_counter() - start,
+        "shape": list(frames.shape), "seconds": seconds,
         "rss_before_gib": before,
         "peak_rss_gib": resource.getrusage(
-            resource.RUSAGE_SELF).ru_maxrss / 2**20}), flush=True)
+            resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "tensors_peak_mib": tf.config.experimental.get_memory_info(
+            device)["peak"] / 2**20,
+        "output_mib": output / 2**20}), flush=True)
 
 
 def sampling(args):
     rows = []
     print(f"Machine: {json.dumps(timing.machine())}\n")
     print("| preset | contexts | frames sampled | peak RSS GiB | "
-          "RSS before sampling GiB | s |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "RSS before sampling GiB | tensors' peak MiB | output MiB | s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for case in args.cases or ["small:16", "bair:1"]:
         for frames in args.frames:
             result, _ = _run_capped(
@@ -203,12 +216,14 @@ def sampling(args):
                 rows.append({"case": case, "frames": frames,
                              "stopped_above_gib": args.cap_gib})
                 print(f"| {preset} | {batch} | {frames} | > {args.cap_gib:g}"
-                      f" (stopped) | - | - |", flush=True)
+                      f" (stopped) | - | - | - | - |", flush=True)
                 continue
             rows.append(result)
             print(f"| {preset} | {batch} | {frames} | "
                   f"{result['peak_rss_gib']:.2f} | "
                   f"{result['rss_before_gib']:.2f} | "
+                  f"{result['tensors_peak_mib']:.1f} | "
+                  f"{result['output_mib']:.1f} | "
                   f"{result['seconds']:.1f} |", flush=True)
     return rows
 

@@ -126,17 +126,27 @@ class TrainingRun:
                       else time.perf_counter)
         # ActNorm statistics and the mixture's starting components come
         # from the first --init-batches batches.
-        self.model.initialize(tf.concat(
-            list(self.videos.take(args.init_batches)), axis=0))
+        init_videos = tf.concat(list(self.videos.take(args.init_batches)),
+                                axis=0)
+        self.model.initialize(init_videos)
         self.curve, self.seconds, self.steps = [], 0.0, 0
         self.averages = _Averages(self.model, args.ema)
+        # Dead components reborn as copies of the busiest, judged on the
+        # initialisation videos (--split-every 0: never).
+        self.callbacks = [self.averages] + ([training.SplitCollapsedComponents(
+            init_videos, args.split_every, args.split_until, seed=args.seed)]
+            if args.split_every else [])
 
     def train_until(self, seconds=float("inf"), steps=float("inf")):
         """Trains on until `seconds` of training time or `steps` in all."""
         self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
                        epochs=10 ** 9, verbose=0,
                        callbacks=[_Budget(self, seconds, steps),
-                                  self.averages])
+                                  *self.callbacks])
+        for callback in self.callbacks:
+            if getattr(callback, "splits", None):
+                print(f"splits (step, source, target): {callback.splits}",
+                      flush=True)
 
 
 def _report(run, name, args):
@@ -363,6 +373,14 @@ def main(argv=None):
     parser.add_argument("--swap-temperature", type=float, default=0.8,
                         help="temperature of the diagnostics' samples")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split-every", type=int, default=0, metavar="N",
+                        help="every N steps, top-level mixture components "
+                             "with almost no futures become copies of the "
+                             "busiest one (training.SplitCollapsedComponents)"
+                             "; 0: never")
+    parser.add_argument("--split-until", type=int, default=5000,
+                        metavar="STEP", help="the last step --split-every "
+                                             "splits at")
     parser.add_argument("--ema", type=float, nargs="+", default=[],
                         metavar="MOMENTUM",
                         help="also measure exponential moving averages of "
@@ -422,7 +440,9 @@ def main(argv=None):
                     report = _report(run, name, args)
                 (reports if momentum is None else results.setdefault(
                     name, {"curve": [], "reports": []})["reports"]).append(report)
-        results[dynamics] = {"curve": run.curve, "reports": reports}
+        results[dynamics] = {"curve": run.curve, "reports": reports,
+                             "splits": [c.splits for c in run.callbacks
+                                        if hasattr(c, "splits")]}
     table = _table(results, args, time.perf_counter() - start)
     print(table)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -130,6 +130,17 @@ def _add_train_optimisation(group):
                             "that validation, samples and model.keras use "
                             "(default 0.99; 0: the trained weights; a "
                             "resumed run keeps its own)")
+    group.add_argument("--split-every", type=int, default=None,
+                       metavar="N",
+                       help="every N steps, the top-level mixture's "
+                            "components that hold almost no futures become "
+                            "copies of the busiest one (default 250; 0: "
+                            "never; no-op without a mixture; a resumed run "
+                            "keeps its own)")
+    group.add_argument("--split-until", type=int, default=None,
+                       metavar="STEP",
+                       help="the last step --split-every splits at (default "
+                            "5000)")
     group.add_argument("--jit-compile", default="auto",
                        choices=["auto", "on", "off"],
                        help="compile the training step with XLA ('auto': "

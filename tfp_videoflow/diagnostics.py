@@ -13,6 +13,10 @@ prior alone, level by level, on real futures:
   levels are sampled given it, and the reverse (sampled top level, real
   finer levels). If the first look right and the second do not, the top
   level (where the motion is decided) is what fails.
+* `component_shares`: how the top level's mixture shares the real first
+  futures among its components (posterior responsibilities): a component
+  with a share near zero is dead, and one that holds the futures of
+  several directions samples between them.
 * `context_gain`: how many bits per video the past saves: the code length
   of the true future after another video's context minus after its own.
   A prior that ignores the past gains nothing beyond what the flow shares.
@@ -135,6 +139,37 @@ def level_swap(model, videos, num_samples=8, temperature=1.0, seed=(0, 0)):
             [[num_samples, -1, t], tf.shape(frames)[2:]], 0))
         results[kind] = dequantization.quantize(frames, model.num_bits)
     return results
+
+
+def component_shares(model, videos, seed=(0, 0)):
+    """The top-level mixture's posterior responsibilities, per video.
+
+    For the first target frame after each video's context: p(m | z, past)
+    for the top-level latent z of the real frame, under the mixture
+    sum_m w_m(past) N(z; mean_m(past), scale_m(past)).
+
+    Args:
+      model: a `VideoFlowModel` whose top level is a mixture.
+      videos: uint8 `[B, >= K + T, H, W, C]`.
+      seed: stateless seed of the dequantization noise.
+
+    Returns:
+      float `[B, M]`; each row sums to 1.
+    """
+    k = model.num_context_frames
+    values = dequantized(model, videos, seed)
+    window = latent_dynamics.encode_window(
+        model.flow, values[:, :k], values[:, k:k + 1],
+        discrete_history=model.discrete_history, num_bits=model.num_bits)
+    top = model.dynamics.level_distributions(
+        window.past, window.target, window.conditions)[-1]
+    if not hasattr(top, "components_distribution"):
+        raise ValueError("component_shares: the top level's prior of this "
+                         "model is not a mixture (top_components=1).")
+    z = latent_dynamics.fold_time(window.target[-1])
+    log_joint = (top.components_distribution.log_prob(z[:, tf.newaxis])
+                 + tf.nn.log_softmax(top.mixture_distribution.logits))
+    return tf.nn.softmax(log_joint, axis=-1)
 
 
 def context_gain(model, videos, seed=(0, 0)):

@@ -47,6 +47,8 @@ from N(z_{t-1}, 1) (with latent skip) or N(0, 1). Log-scales pass through
 +-`LOG_SCALE_BOUND`, so a prior can neither collapse to a spike nor blow up.
 """
 
+import math
+
 import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -403,6 +405,37 @@ class Conv3DPrior(LevelPrior):
         logits = self.logits_out(tf.reduce_mean(last, axis=[1, 2]))
         return mixture(logits, mean + skip, bounded_log_scale(raw_log_scale),
                        temperature)
+
+    def split_component(self, source, target, noise):
+        """Makes component `target` a copy of `source` that shares its weight.
+
+        Both get half of `source`'s mixture weight (the same logit weights,
+        each bias lowered by log 2) and `target`'s code becomes `source`'s
+        plus `noise`. With zero noise the mixture's density is unchanged:
+        w N(m, s) = w/2 N(m, s) + w/2 N(m, s). The noise breaks the tie, so
+        that training can pull the two apart when `source` covers several
+        kinds of future (a component that won them early keeps them: the
+        others' weights fall to zero and they never get them back).
+
+        Args:
+          source, target: component indices (Python ints), different.
+          noise: `[width]` added to the copy's code.
+        """
+        if source == target or not 0 <= min(source, target) <= max(
+                source, target) < self.num_components:
+            raise ValueError(f"{self.name}: split_component needs two "
+                             f"different components of {self.num_components},"
+                             f" got {source} and {target}.")
+        half = math.log(2.0)
+        kernel, bias = self.logits_out.kernel, self.logits_out.bias
+        kernel.assign(tf.tensor_scatter_nd_update(
+            kernel, [[i, target] for i in range(kernel.shape[0])],
+            kernel[:, source]))
+        bias.assign(tf.tensor_scatter_nd_update(
+            bias, [[source], [target]], tf.fill([2], bias[source] - half)))
+        self.codes.assign(tf.tensor_scatter_nd_update(
+            self.codes, [[target]],
+            (self.codes[source] + tf.cast(noise, self.codes.dtype))[None]))
 
     @classmethod
     def for_level(cls, latent_shape, top, settings, **kwargs):

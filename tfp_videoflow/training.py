@@ -42,7 +42,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfp_videoflow import files, run_lock
+from tfp_videoflow import diagnostics, files, run_lock
 
 
 @keras.saving.register_keras_serializable(package="tfp_videoflow")
@@ -163,6 +163,58 @@ class KeepTrainedWeights(keras.callbacks.Callback):
             for weight, value in zip(self.model.trainable_weights,
                                      self.trained):
                 weight.assign(value)
+
+
+class SplitCollapsedComponents(keras.callbacks.Callback):
+    """Every `every` steps up to `until`, dead mixture components are reborn.
+
+    A top-level mixture trained from scratch gives its futures to the few
+    components that win them early: after 30 CPU minutes the `small` model
+    puts the 8 directions of Stochastic Movement in 3 components, each
+    holding 2-3 neighbouring directions and sampling between them (a short
+    diagonal), while the other 5 have weight 0 and never win any back
+    (BENCHMARKS.md section 9). So, on `videos` (the posterior shares of
+    their first futures, `diagnostics.component_shares`), each component
+    whose share is below `min_share` becomes a copy of the component with
+    the largest share, splitting its weight (`Conv3DPrior.split_component`:
+    the density is unchanged but for the copy's code noise, `noise` times
+    the source code's root mean square), and training pulls the two apart.
+    A no-op for a model without a mixture.
+
+    Args:
+      videos: uint8 `[B, >= K + T, H, W, C]`, e.g. the initialisation batch.
+      every, until: split at steps every, 2 every, ... up to `until`.
+      min_share: dead below this share (default: 1 / (4 M)).
+      noise: relative size of the copy's code noise.
+      seed: seed of the noise.
+    """
+
+    def __init__(self, videos, every=250, until=5000, min_share=None,
+                 noise=0.1, seed=0):
+        super().__init__()
+        self.videos = videos
+        self.every, self.until = int(every), int(until)
+        self.min_share, self.noise, self.seed = min_share, noise, int(seed)
+        self.splits = []  # (step, source, target) of every split made
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        prior = self.model.dynamics.level_priors[-1]
+        if (step % self.every or step > self.until
+                or getattr(prior, "num_components", 1) == 1):
+            return
+        shares = np.mean(diagnostics.component_shares(
+            self.model, self.videos, seed=(self.seed, step)), axis=0)
+        min_share = self.min_share or 1.0 / (4 * len(shares))
+        rng = np.random.default_rng((self.seed, step))
+        for target in np.flatnonzero(shares < min_share):
+            source = int(np.argmax(shares))
+            code = prior.codes[source].numpy()
+            scale = self.noise * np.sqrt(np.mean(code ** 2))
+            prior.split_component(source, int(target),
+                                  rng.normal(scale=scale, size=code.shape))
+            shares[source] = shares[target] = shares[source] / 2
+            self.splits.append((step, source, int(target)))
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

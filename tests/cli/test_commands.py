@@ -38,6 +38,15 @@ def _weights(path):
     return model, [v.numpy() for v in model.weights]
 
 
+def _assert_same_models(run, other):
+    """model.keras and the last checkpoint of two runs are bit-identical."""
+    for name in ("model.keras", "checkpoints/latest.keras"):
+        _, a = _weights(run / name)
+        _, b = _weights(other / name)
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
+
+
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory):
     """A finished 4-step run, trained without interruption."""
@@ -100,11 +109,39 @@ def test_resumed_across_uneven_intervals_equals_one_run(tmp_path):
     assert cli.main(TRAIN + ["--steps", "3", "--out", str(parts)]) == 0
     assert cli.main(["train", "--steps", "5", "--resume", "--out",
                      str(parts)]) == 0
-    for name in ("model.keras", "checkpoints/latest.keras"):
-        _, a = _weights(whole / name)
-        _, b = _weights(parts / name)
-        for x, y in zip(a, b, strict=True):
-            np.testing.assert_array_equal(x, y)
+    _assert_same_models(whole, parts)
+
+
+def test_a_run_that_splits_components_resumes_exactly(tmp_path,
+                                                     monkeypatch):
+    made = []
+
+    class Recorded(training.SplitCollapsedComponents):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(training, "SplitCollapsedComponents", Recorded)
+    splitting = TRAIN + ["--set", "top_components=4", "--split-every", "1",
+                         "--split-until", "6", "--sample-every", "0"]
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    assert cli.main(splitting + ["--steps", "6", "--out", str(whole)]) == 0
+    # (At this seed one component is dead by step 3 and is split then.)
+    assert made[0].splits, "no component was split: the test needs one"
+    settings = json.loads((whole / "run.json").read_text())
+    assert (settings["split_every"], settings["split_until"]) == (1, 6)
+    split_at = made[0].splits[0][0]
+    assert cli.main(splitting + ["--steps", str(split_at),
+                                 "--out", str(parts)]) == 0
+    assert cli.main(["train", "--steps", "6", "--resume", "--out",
+                     str(parts)]) == 0
+    _assert_same_models(whole, parts)
+
+
+def test_new_runs_split_components_by_default(trained_run):
+    settings = json.loads((trained_run / "run.json").read_text())
+    assert (settings["split_every"], settings["split_until"]) == (
+        commands.DEFAULT_SPLIT_EVERY, commands.DEFAULT_SPLIT_UNTIL)
 
 
 def test_validation_scores_the_averaged_model_it_keeps(tmp_path):

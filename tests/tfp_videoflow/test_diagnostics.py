@@ -95,3 +95,19 @@ def test_context_gain_is_zero_without_dynamics_and_counts_bits():
     assert np.abs(gain).max() > 0.1
     with pytest.raises(ValueError, match="at least 2 videos"):
         diagnostics.context_gain(model, videos[:1])
+
+
+def test_component_shares_are_the_mixtures_posterior():
+    model = _model(top_components=3)
+    videos = moving_squares(6, 3, 8, seed=6)
+    perturb_weights(model.trainable_variables, seed=2, scale=0.05)
+    shares = diagnostics.component_shares(model, videos).numpy()
+    assert shares.shape == (6, 3)
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0, rtol=1e-5)
+    # A component without prior weight gets no posterior share.
+    prior = model.dynamics.level_priors[-1]
+    prior.logits_out.bias.assign([0.0, 0.0, -40.0])
+    np.testing.assert_array_less(
+        diagnostics.component_shares(model, videos).numpy()[:, 2], 1e-12)
+    with pytest.raises(ValueError, match="not a mixture"):
+        diagnostics.component_shares(_model(), videos)

@@ -83,3 +83,39 @@ def test_one_head_decodes_every_component_from_its_code():
     # A code per component, restored from the config.
     again = priors.Conv3DPrior.from_config(prior.get_config())
     assert again.num_components == 3 and again.codes.shape == (3, 8)
+
+
+def test_a_split_component_shares_the_weight_and_keeps_the_density():
+    shape = SHAPES[0]
+    prior = priors.Conv3DPrior(shape, width=8, depth=1, num_components=3,
+                               dtype="float64")
+    perturb_weights(prior.trainable_variables, seed=9, scale=0.3)
+    history = tf.random.stateless_normal([4, 1, *shape], [0, 9], dtype=tf.float64)
+    missing = tf.zeros([4, 1], tf.float64)
+    before = prior(history, missing)
+    z = before.sample(seed=[1, 9])
+    weights = before.mixture_distribution.probs_parameter().numpy()
+    prior.split_component(0, 2, np.zeros(8))
+    after = prior(history, missing)
+    # Component 2 is now a copy of component 0; the two share 0's weight
+    # (renormalised without 2's old weight) ...
+    split = after.mixture_distribution.probs_parameter().numpy()
+    np.testing.assert_allclose(
+        split[:, [0, 2]], (weights[:, [0, 0]] / 2) / (1 - weights[:, [2, 2]]),
+        rtol=1e-10)
+    means = after.components_distribution.mean().numpy()
+    np.testing.assert_array_equal(means[:, 2], means[:, 0])
+    # ... and the density is what it was but for component 2's old part
+    # (next to nothing for a dead component).
+    old = before.components_distribution.log_prob(z[:, None]).numpy()
+    expected = np.logaddexp(np.log(weights[:, 0]) + old[:, 0],
+                            np.log(weights[:, 1]) + old[:, 1])
+    renormalised = expected - np.log(1 - weights[:, 2])
+    np.testing.assert_allclose(after.log_prob(z).numpy(), renormalised,
+                               rtol=1e-10)
+    # With noise the copy differs from its source.
+    prior.split_component(1, 2, np.full(8, 0.5))
+    moved = prior(history, missing).components_distribution.mean().numpy()
+    assert not np.allclose(moved[:, 2], moved[:, 1])
+    with pytest.raises(ValueError, match="two different components of 3"):
+        prior.split_component(1, 1, np.zeros(8))

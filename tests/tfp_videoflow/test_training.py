@@ -86,3 +86,27 @@ def test_without_averages_averaged_weights_are_the_weights():
     with training.averaged_weights(model):
         for w, trained in zip(model.trainable_weights, after_each_step[-1]):
             np.testing.assert_array_equal(w.numpy(), trained)
+
+
+def test_dead_components_are_split_off_the_busiest_during_fit():
+    model = vf.VideoFlowModel(**{**TINY, "top_components": 4})
+    videos = moving_squares(8, 5, 8, seed=4)
+    model.initialize(videos)
+    model.compile(optimizer=training.paper_optimizer(1e-3, 1))
+    prior = model.dynamics.level_priors[-1]
+    # Two components dead: their logits far below the others'.
+    prior.logits_out.bias.assign([0.0, 1.0, -30.0, -30.0])
+    shares = np.mean(vf.diagnostics.component_shares(model, videos), axis=0)
+    np.testing.assert_allclose(shares.sum(), 1.0, rtol=1e-5)
+    assert shares[2] < 1e-6 and shares[3] < 1e-6
+    splits = training.SplitCollapsedComponents(videos, every=2, until=2,
+                                               seed=5)
+    model.fit(tf.data.Dataset.from_tensor_slices(videos).batch(4).repeat(),
+              steps_per_epoch=3, epochs=1, verbose=0, callbacks=[splits])
+    # At step 2 (only), each dead one became a copy of the busiest then.
+    assert [step for step, _, _ in splits.splits] == [2, 2]
+    assert sorted(target for _, _, target in splits.splits) == [2, 3]
+    after = np.mean(vf.diagnostics.component_shares(model, videos), axis=0)
+    assert after.min() > 0.05, after
+    assert np.isfinite(model.evaluate(videos, verbose=0, return_dict=True)[
+        "bits_per_pixel"])
