@@ -54,13 +54,15 @@ def train(dynamics, args):
     data, changes = DATA[args.data]
     model = vf.VideoFlowModel(**{**MODEL, **changes, **args.set,
                                  "dynamics": dynamics, "seed": args.seed})
-    model.compile(optimizer=training.paper_optimizer(1e-3, 200))
+    model.compile(optimizer=training.paper_optimizer(
+        1e-3, 200, ema_momentum=args.ema_momentum))
     videos = data("train", num_frames=4, batch_size=args.batch_size,
                   seed=args.seed)
     model.initialize(next(iter(videos)))
     budget = _CPUBudget(args.minutes * 60)
     model.fit(videos, steps_per_epoch=STEPS_PER_EPOCH, epochs=10 ** 9,
-              verbose=0, callbacks=[budget])
+              verbose=0,
+              callbacks=[budget, training.KeepTrainedWeights()])
     return model, budget.steps, budget.seconds
 
 
@@ -128,6 +130,10 @@ def main(argv=None):
     parser.add_argument("--temperatures", type=float, nargs="+",
                         default=[0.0001, 0.3, 0.7])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ema-momentum", type=float, default=0.0,
+                        help="measure (and save) the moving average of the "
+                             "weights, as the command line does (0.99); "
+                             "default 0: the trained weights")
     parser.add_argument("--out", default="benchmarks/results/deterministic")
     parser.add_argument("--save-models", default=None)
     args = parser.parse_args(argv)
@@ -139,13 +145,14 @@ def main(argv=None):
     results = {}
     for dynamics in args.dynamics:
         model, steps, seconds = train(dynamics, args)
-        results[dynamics] = {"steps": steps, "cpu_minutes": seconds / 60,
-                             **measure(model, args)}
-        print(dynamics, json.dumps(results[dynamics]), flush=True)
-        if args.save_models:
-            folder = pathlib.Path(args.save_models)
-            folder.mkdir(parents=True, exist_ok=True)
-            files.atomic_save_model(model, folder / f"{dynamics}.keras")
+        with training.averaged_weights(model):  # (the weights, without)
+            results[dynamics] = {"steps": steps, "cpu_minutes": seconds / 60,
+                                 **measure(model, args)}
+            print(dynamics, json.dumps(results[dynamics]), flush=True)
+            if args.save_models:
+                folder = pathlib.Path(args.save_models)
+                folder.mkdir(parents=True, exist_ok=True)
+                files.atomic_save_model(model, folder / f"{dynamics}.keras")
     lines = [f"Command: `python benchmarks/deterministic_motion.py "
              f"{' '.join(argv)}`", "",
              "| dynamics | steps | CPU min | test bits/pixel | context gain "
