@@ -133,20 +133,20 @@ class TrainingRun:
         self.averages = _Averages(self.model, args.ema)
         # Dead components reborn as copies of the busiest, judged on the
         # initialisation videos (--split-every 0: never).
-        self.callbacks = [self.averages] + ([training.SplitCollapsedComponents(
-            init_videos, args.split_every, args.split_until, seed=args.seed)]
-            if args.split_every else [])
+        self.splitter = (training.SplitCollapsedComponents(
+            init_videos, args.split_every, args.split_until, seed=args.seed)
+            if args.split_every else None)
 
     def train_until(self, seconds=float("inf"), steps=float("inf")):
         """Trains on until `seconds` of training time or `steps` in all."""
         self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
                        epochs=10 ** 9, verbose=0,
                        callbacks=[_Budget(self, seconds, steps),
-                                  *self.callbacks])
-        for callback in self.callbacks:
-            if getattr(callback, "splits", None):
-                print(f"splits (step, source, target): {callback.splits}",
-                      flush=True)
+                                  self.averages,
+                                  *([self.splitter] if self.splitter else [])])
+        if self.splitter and self.splitter.splits:
+            print(f"splits (step, source, target): {self.splitter.splits}",
+                  flush=True)
 
 
 def _report(run, name, args):
@@ -441,8 +441,8 @@ def main(argv=None):
                 (reports if momentum is None else results.setdefault(
                     name, {"curve": [], "reports": []})["reports"]).append(report)
         results[dynamics] = {"curve": run.curve, "reports": reports,
-                             "splits": [c.splits for c in run.callbacks
-                                        if hasattr(c, "splits")]}
+                             "splits": (run.splitter.splits
+                                        if run.splitter else [])}
     table = _table(results, args, time.perf_counter() - start)
     print(table)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)

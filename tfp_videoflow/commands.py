@@ -457,10 +457,7 @@ def _train(args, held):
         settings["augment"] = "none" if args.resume else \
             _default_augmentation(settings["data"], model.frame_shape)
     videos = _training_videos(settings, model, strategy)
-    first = _initialization_videos(videos, settings["data"], model)
-    if step == 0:
-        with _scope(strategy):
-            model.initialize(first)
+    splits = _initialize(settings, model, videos, step, strategy)
     sample_context = (_sample_context(settings, model)
                       if chief and settings.get("sample_every") else None)
     validation = _validation_batches(settings, model) if chief else None
@@ -480,7 +477,7 @@ def _train(args, held):
     # KeepTrainedWeights: with weight averages, the next fit (and a resumed
     # run) goes on from the trained weights (without, it does nothing).
     callbacks, validator = [guard, training.KeepTrainedWeights(),
-                            *_component_splits(settings, first)], None
+                            *splits], None
     if chief:
         chief_callbacks, validator = _chief_callbacks(
             run, settings, model, steps=args.steps, step=step, guard=guard,
@@ -604,12 +601,30 @@ def _training_videos(settings, model, strategy):
     return videos
 
 
-def _component_splits(settings, videos):
-    """[`SplitCollapsedComponents`] on `videos` if the run splits, else []."""
-    if not settings.get("split_every"):  # (runs from before: no key)
+def _splits_ahead(settings, model, step):
+    """Whether the run may still split mixture components after `step`."""
+    return (bool(settings.get("split_every"))  # (runs from before: no key)
+            and step < settings["split_until"]
+            and model.get_config()["top_components"] > 1)
+
+
+def _initialize(settings, model, videos, step, strategy):
+    """Initialises a new run's model from the first training videos.
+
+    Returns the run's component splits (`[SplitCollapsedComponents]`, which
+    judge the mixture on the same videos, or [] once the run no longer
+    splits); a resumed run reads the videos only for them.
+    """
+    splits = _splits_ahead(settings, model, step)
+    first = (_initialization_videos(videos, settings["data"], model)
+             if step == 0 or splits else None)
+    if step == 0:
+        with _scope(strategy):
+            model.initialize(first)
+    if not splits:
         return []
     return [training.SplitCollapsedComponents(
-        videos, settings["split_every"], settings["split_until"],
+        first, settings["split_every"], settings["split_until"],
         seed=settings["seed"])]
 
 

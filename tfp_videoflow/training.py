@@ -198,10 +198,11 @@ class SplitCollapsedComponents(keras.callbacks.Callback):
         self.splits = []  # (step, source, target) of every split made
 
     def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.optimizer.iterations.numpy())
         prior = self.model.dynamics.level_priors[-1]
-        if (step % self.every or step > self.until
-                or getattr(prior, "num_components", 1) == 1):
+        if getattr(prior, "num_components", 1) == 1:
+            return
+        step = int(self.model.optimizer.iterations.numpy())
+        if step % self.every or step > self.until:
             return
         shares = np.mean(diagnostics.component_shares(
             self.model, self.videos, seed=(self.seed, step)), axis=0)
