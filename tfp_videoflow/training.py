@@ -192,6 +192,13 @@ class SplitCollapsedComponents(keras.callbacks.Callback):
     def __init__(self, videos, every=250, until=5000, min_share=None,
                  noise=0.1, seed=0):
         super().__init__()
+        if not (every >= 1 and until >= 0 and noise >= 0
+                and (min_share is None or 0 < min_share < 1)):
+            raise ValueError(
+                f"SplitCollapsedComponents: needs every >= 1, until >= 0, "
+                f"noise >= 0 and min_share in (0, 1) or None; got every="
+                f"{every}, until={until}, noise={noise}, min_share="
+                f"{min_share}.")
         self.videos = videos
         self.every, self.until = int(every), int(until)
         self.min_share, self.noise, self.seed = min_share, noise, int(seed)

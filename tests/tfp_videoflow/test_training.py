@@ -110,3 +110,13 @@ def test_dead_components_are_split_off_the_busiest_during_fit():
     assert after.min() > 0.05, after
     assert np.isfinite(model.evaluate(videos, verbose=0, return_dict=True)[
         "bits_per_pixel"])
+
+
+@pytest.mark.parametrize("setting", [dict(every=0), dict(until=-1),
+                                     dict(noise=-0.1), dict(min_share=1.0),
+                                     dict(every=float("nan"))])
+def test_component_splits_refuse_settings_that_cannot_work(setting):
+    with pytest.raises(ValueError, match="SplitCollapsedComponents: needs "
+                                         "every >= 1"):
+        training.SplitCollapsedComponents(moving_squares(2, 5, 8, seed=0),
+                                          **setting)
