@@ -33,7 +33,15 @@ import tensorflow as tf
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, files, motion, presets, training  # noqa: E402  pylint: disable=wrong-import-position
+from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
+    commands,
+    diagnostics,
+    evaluation,
+    files,
+    motion,
+    presets,
+    training,
+)
 
 MODEL = dict(frame_shape=(16, 16, 3), num_context_frames=2,
              num_target_frames=2, train_target_frames=1, num_levels=2,
@@ -55,10 +63,14 @@ def train(dynamics, args):
     model = vf.VideoFlowModel(**{**MODEL, **changes, **args.set,
                                  "dynamics": dynamics, "seed": args.seed})
     model.compile(optimizer=training.paper_optimizer(
-        1e-3, 200, ema_momentum=args.ema_momentum))
+        args.learning_rate, 200, ema_momentum=args.ema_momentum))
     videos = data("train", num_frames=4, batch_size=args.batch_size,
                   seed=args.seed)
-    model.initialize(next(iter(videos)))
+    # ActNorm statistics from the first training batch, or from the first
+    # videos holding --init-frames of the frames the prior models.
+    first = -(-(args.init_frames or 1) // model.num_target_frames)
+    model.initialize(np.concatenate(
+        [batch.numpy() for batch in videos.take(-(-first // args.batch_size))]))
     budget = _CPUBudget(args.minutes * 60)
     model.fit(videos, steps_per_epoch=STEPS_PER_EPOCH, epochs=10 ** 9,
               verbose=0,
@@ -126,6 +138,13 @@ def main(argv=None):
                         help="model settings over the benchmark's")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--init-frames", type=int, default=None,
+                        help="ActNorm initialisation from the first videos "
+                             "holding this many modelled frames (the command"
+                             f" line: {commands.INITIALIZATION_FRAMES}); "
+                             "default: the first batch")
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="peak of the warm-up schedule (200 steps)")
     parser.add_argument("--test-videos", type=int, default=256)
     parser.add_argument("--temperatures", type=float, nargs="+",
                         default=[0.0001, 0.3, 0.7])

@@ -4,6 +4,7 @@
                                           # batches and 4x, off / on
     python benchmarks/memory.py ratio     # step time on / off, alternated
     python benchmarks/memory.py sampling  # peak memory sampling 10 / 100 frames
+                                          # (sample_future and sample_stream)
     python benchmarks/memory.py peak --cases bair:5 --quick   # one case
 
 `peak` runs every case in its own process (the preset built with
@@ -21,6 +22,7 @@ markdown table and writes JSON with `--json`.
 """
 
 import argparse
+import itertools
 import json
 import pathlib
 import resource
@@ -182,14 +184,21 @@ def _one_sampling(args):
     tf.config.experimental.reset_memory_stats(device)
     start = time.perf_counter()
     num_frames = args.frames[0]  # one length per process
-    frames = model.sample_future(context, num_samples=1,
-                                 num_frames=num_frames, seed=[1, 2])
+    if args.sampler == "stream":  # each frame dropped once it is made
+        for frame in model.sample_stream(context, num_samples=1,
+                                         num_frames=num_frames, seed=[1, 2]):
+            shape = [num_frames, *frame.shape]
+    else:
+        frame = model.sample_future(context, num_samples=1,
+                                    num_frames=num_frames, seed=[1, 2])
+        shape = frame.shape
     seconds = time.perf_counter() - start
-    # Float frames and latents (as many numbers as pixels), 4 bytes each.
-    output = 2 * 4 * int(tf.size(frames))
+    # What the sampler holds for its result, float frames and latents (as
+    # many numbers as pixels), 4 bytes each: all frames, or the last one.
+    output = 2 * 4 * int(tf.size(frame))
     print(json.dumps({
-        "case": args.case, "frames": num_frames,
-        "shape": list(frames.shape), "seconds": seconds,
+        "case": args.case, "sampler": args.sampler, "frames": num_frames,
+        "shape": list(shape), "seconds": seconds,
         "rss_before_gib": before,
         "peak_rss_gib": resource.getrusage(
             resource.RUSAGE_SELF).ru_maxrss / 2**20,
@@ -201,30 +210,31 @@ def _one_sampling(args):
 def sampling(args):
     rows = []
     print(f"Machine: {json.dumps(timing.machine())}\n")
-    print("| preset | contexts | frames sampled | peak RSS GiB | "
+    print("| preset | contexts | sampler | frames sampled | peak RSS GiB | "
           "RSS before sampling GiB | tensors' peak MiB | output MiB | s |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for case in args.cases or ["small:16", "bair:1"]:
-        for frames in args.frames:
-            result, _ = _run_capped(
-                [sys.executable, __file__, "_one_sampling", "--case", case,
-                 "--frames", str(frames), "--set", *args.set]
-                + (["--quick"] if args.quick else []),
-                args.cap_gib)
-            preset, batch = case.split(":")
-            if result is None:
-                rows.append({"case": case, "frames": frames,
-                             "stopped_above_gib": args.cap_gib})
-                print(f"| {preset} | {batch} | {frames} | > {args.cap_gib:g}"
-                      f" (stopped) | - | - | - | - |", flush=True)
-                continue
-            rows.append(result)
-            print(f"| {preset} | {batch} | {frames} | "
-                  f"{result['peak_rss_gib']:.2f} | "
-                  f"{result['rss_before_gib']:.2f} | "
-                  f"{result['tensors_peak_mib']:.1f} | "
-                  f"{result['output_mib']:.1f} | "
-                  f"{result['seconds']:.1f} |", flush=True)
+    print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for case, sampler, frames in itertools.product(
+            args.cases or ["small:16", "bair:1"], args.samplers, args.frames):
+        result, _ = _run_capped(
+            [sys.executable, __file__, "_one_sampling", "--case", case,
+             "--sampler", sampler, "--frames", str(frames), "--set", *args.set]
+            + (["--quick"] if args.quick else []),
+            args.cap_gib)
+        preset, batch = case.split(":")
+        if result is None:
+            rows.append({"case": case, "sampler": sampler, "frames": frames,
+                         "stopped_above_gib": args.cap_gib})
+            print(f"| {preset} | {batch} | {sampler} | {frames} | "
+                  f"> {args.cap_gib:g} (stopped) | - | - | - | - |",
+                  flush=True)
+            continue
+        rows.append(result)
+        print(f"| {preset} | {batch} | {sampler} | {frames} | "
+              f"{result['peak_rss_gib']:.2f} | "
+              f"{result['rss_before_gib']:.2f} | "
+              f"{result['tensors_peak_mib']:.1f} | "
+              f"{result['output_mib']:.1f} | "
+              f"{result['seconds']:.1f} |", flush=True)
     return rows
 
 
@@ -247,6 +257,12 @@ def main(argv=None):
     parser.add_argument("--calls", type=int, default=2,
                         help="steps per timed block (ratio)")
     parser.add_argument("--frames", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--samplers", nargs="+", default=["future", "stream"],
+                        choices=["future", "stream"],
+                        help="sample_future (all frames at once) or "
+                             "sample_stream (one at a time)")
+    parser.add_argument("--sampler", default="future",
+                        choices=["future", "stream"])
     parser.add_argument("--cap-gib", type=float, default=20.0)
     parser.add_argument("--quick", action="store_true",
                         help="narrow models: a smoke run of the script")

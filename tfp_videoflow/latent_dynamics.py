@@ -177,24 +177,16 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           the frames `[N, T, H, W, C]`.
         """
         seed = stateless_seed(seed)
-        num_levels = self.num_levels
-        windows = tuple(_last_window(c, self.num_cond_frames) for c in context)
+        windows = self.start_windows(context)
         latents = tuple(tf.TensorArray(c.dtype, size=num_frames)
                         for c in context)
         frames = tf.TensorArray(context[0].dtype, size=num_frames)
 
         def step(t, windows, latents, frames):
-            seeds = tfp.random.split_seed(
-                tf.random.experimental.stateless_fold_in(seed, t),
-                n=num_levels)
-            frame_latents, frame = self._sample_frame(
-                flow, windows, seeds, temperature,
-                [None if given is None or g is None else g[:, t]
-                 for g in (given or [None] * num_levels)])
-            history_latents = (frame_latents if history_of is None
-                               else history_of(frame, tuple(frame_latents)))
-            windows = tuple(_advance_window(*window, z) for window, z
-                            in zip(windows, history_latents))
+            frame_given = [None if given is None or g is None else g[:, t]
+                           for g in (given or [None] * self.num_levels)]
+            windows, frame_latents, frame = self.sample_step(
+                flow, windows, t, seed, temperature, history_of, frame_given)
             latents = tuple(array.write(t, z)
                             for array, z in zip(latents, frame_latents))
             return t + 1, windows, latents, frames.write(t, frame)
@@ -204,6 +196,55 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             lambda t, *_: t < num_frames, step, (0, windows, latents, frames))
         return (tuple(_time_second(z.stack()) for z in latents),
                 _time_second(frames.stack()))
+
+    def sample_stream(self, flow, context, num_frames, temperature=1.0,
+                      seed=None, history_of=None):
+        """The frames of `sample`, one at a time (a Python generator).
+
+        Only the window of the last k frames' latents is kept between
+        frames, so the memory does not grow with `num_frames` (neither the
+        frames nor their latents are kept). Arguments as in `sample`; the
+        same arguments give the same frames, each `[N, H, W, C]`.
+        """
+        seed = stateless_seed(seed)
+        windows = self.start_windows(context)
+        for t in range(num_frames):
+            windows, _, frame = self.sample_step(
+                flow, windows, t, seed, temperature, history_of)
+            yield frame
+
+    def start_windows(self, context):
+        """Each level's window of the last k context latents and its mask."""
+        return tuple(_last_window(c, self.num_cond_frames) for c in context)
+
+    def sample_step(self, flow, windows, t, seed, temperature=1.0,
+                    history_of=None, given=None):
+        """Frame t of a future: `(windows, frame_latents, frame)`.
+
+        Args:
+          flow, temperature, history_of: as in `sample`.
+          windows: each level's `(history, missing)` window before frame t
+            (`start_windows` of the context, then what the last step gave).
+          t: the frame's index (int or int32 scalar): its draws use `seed`
+            folded with t.
+          seed: a stateless seed (`stateless_seed`).
+          given: optional list over levels of `[N, h, w, c]` or None.
+
+        Returns:
+          The windows with frame t appended, frame t's latents (a tuple
+          over levels of `[N, h, w, c]`) and the frame `[N, H, W, C]`.
+        """
+        seeds = tfp.random.split_seed(
+            tf.random.experimental.stateless_fold_in(seed, t),
+            n=self.num_levels)
+        frame_latents, frame = self._sample_frame(
+            flow, windows, seeds, temperature,
+            given or [None] * self.num_levels)
+        history_latents = (frame_latents if history_of is None
+                           else history_of(frame, tuple(frame_latents)))
+        windows = tuple(_advance_window(*window, z) for window, z
+                        in zip(windows, history_latents))
+        return windows, frame_latents, frame
 
     def _sample_frame(self, flow, windows, seeds, temperature, given):
         """One frame: every level top-down, each decoded to the next level's
@@ -554,6 +595,21 @@ class LatentDynamics(tfd.Distribution):
         return self._network.sample(
             self._flow, self._folded_context(n), self._num_target_frames,
             self._temperature, seed=seed, history_of=history_of, given=given)
+
+    def sample_stream(self, n, num_frames=None, seed=None):
+        """The frames of `sample_latents_and_frames`, one at a time.
+
+        A Python generator of `num_frames` (default: the event's T) frames,
+        each `[n * Nb, H, W, C]`; memory does not grow with their number
+        (`LatentDynamicsNetwork.sample_stream`). The same `n` and `seed`
+        give the same frames as `sample_latents_and_frames`.
+        """
+        history_of = (self.history_latents if self._discrete_history
+                      else None)
+        return self._network.sample_stream(
+            self._flow, self._folded_context(n),
+            self._num_target_frames if num_frames is None else num_frames,
+            self._temperature, seed=seed, history_of=history_of)
 
     def _past_latents(self, target, target_frames):
         """The history latents of every target frame, from folded inputs.

@@ -37,9 +37,7 @@ from tfp_videoflow import (
     settings,
 )
 from tfp_videoflow import precision as precision_lib
-from tfp_videoflow import (
-    videos as videos_lib,
-)
+from tfp_videoflow import videos as videos_lib
 
 
 @settings.documented
@@ -255,22 +253,39 @@ class VideoFlowModel(keras_model.Model):
           context: `[B, K, H, W, C]` uint8 (or floats in bin units).
           num_samples: futures per context (default: the model's).
           num_frames: frames per future (default: `num_target_frames`).
-          temperature: prior temperature (default: the model's
-            `sampling_temperature`).
+          temperature: prior temperature (default: `sampling_temperature`).
           seed: stateless seed; default: the model's next seed.
 
         Returns:
           uint8 `[num_samples, B, T, H, W, C]`.
         """
+        dist, num_samples, seed = self._sampler(context, num_samples,
+                                                num_frames, temperature, seed)
+        return dequantization.quantize(dist.sample(num_samples, seed=seed),
+                                       self.num_bits)
+
+    def sample_stream(self, context, num_samples=None, num_frames=None,
+                      temperature=None, seed=None):
+        """`sample_future`'s frames one at a time: a generator of uint8
+        `[num_samples, B, H, W, C]`, frame t `sample_future(...)[:, :, t]`.
+        Memory does not grow with `num_frames` (only a window is kept).
+        """
+        dist, num_samples, seed = self._sampler(context, num_samples, None,
+                                                temperature, seed)
+        shape = tf.concat([[num_samples], tf.shape(context)[:1],
+                           tf.shape(context)[2:]], 0)
+        for frame in dist.distribution.sample_stream(num_samples, num_frames,
+                                                     seed=seed):
+            yield tf.reshape(dequantization.quantize(frame, self.num_bits),
+                             shape)
+
+    def _sampler(self, context, num_samples, num_frames, temperature, seed):
+        """The distribution to sample, the number of samples and the seed."""
         dist = self(context, num_target_frames=num_frames,
                     temperature=self.sampling_temperature
                     if temperature is None else temperature)
-        if seed is None:
-            seed = self._next_seed()
-        values = dist.sample(
-            self.num_samples if num_samples is None else num_samples,
-            seed=seed)
-        return dequantization.quantize(values, self.num_bits)
+        return (dist, self.num_samples if num_samples is None else num_samples,
+                self._next_seed() if seed is None else seed)
 
     def export_serving(self, path):
         """Writes a TensorFlow SavedModel for serving; see `export.py`."""

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import tfp_videoflow as vf
-from tests.helpers import TINY, bin_values, moving_squares
+from tests.helpers import TINY, bin_values, moving_squares, perturb_weights
 from tfp_videoflow import training
 
 SEED = (4, 2)
@@ -181,6 +181,36 @@ def test_predict_returns_uint8_futures(tiny_model, tiny_videos):
     np.testing.assert_array_equal(futures, again)
     many = vf.VideoFlowModel(**{**TINY, "num_samples": 2})
     assert many.predict(context, verbose=0).shape == (3, 2, 3, 8, 8, 3)
+
+
+@pytest.mark.parametrize("discrete_history", [True, False])
+def test_sample_stream_gives_sample_futures_frames(discrete_history,
+                                                   tiny_videos):
+    model = vf.VideoFlowModel(**TINY, discrete_history=discrete_history,
+                              top_components=3)
+    model.initialize(tiny_videos[:4])
+    perturb_weights(model.trainable_variables, seed=1, scale=0.02)
+    context = tiny_videos[:3, :2]
+    # More frames than the model's T (3): the window moves past the context.
+    futures = model.sample_future(context, num_samples=2, num_frames=5,
+                                  temperature=0.7, seed=SEED)
+    stream = list(model.sample_stream(context, num_samples=2, num_frames=5,
+                                      temperature=0.7, seed=SEED))
+    assert len(stream) == 5
+    for t, frame in enumerate(stream):
+        assert frame.dtype == tf.uint8 and frame.shape == (2, 3, 8, 8, 3)
+        np.testing.assert_array_equal(frame, futures[:, :, t])
+
+
+def test_sample_stream_makes_frames_only_when_asked(tiny_model, tiny_videos):
+    # A future of a billion frames: the first comes at once, and nothing is
+    # made for the rest (an eager sample would never return).
+    stream = tiny_model.sample_stream(tiny_videos[:2, :2], num_frames=10**9,
+                                      seed=SEED)
+    first = next(stream)
+    np.testing.assert_array_equal(first, tiny_model.sample_future(
+        tiny_videos[:2, :2], num_frames=1, seed=SEED)[:, :, 0])
+    assert first.shape == (1, 2, 8, 8, 3)
 
 
 def test_xla_gives_the_eager_numbers(tiny_model, tiny_videos):
