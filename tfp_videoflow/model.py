@@ -270,14 +270,13 @@ class VideoFlowModel(keras_model.Model):
         `[num_samples, B, H, W, C]`, frame t `sample_future(...)[:, :, t]`.
         Memory does not grow with `num_frames` (only a window is kept).
         """
-        dist, num_samples, seed = self._sampler(context, num_samples, None,
-                                                temperature, seed)
+        # Checked and seeded at the call; frames are made as they are asked for.
+        dist, num_samples, seed = self._sampler(context, num_samples,
+                                                num_frames, temperature, seed)
         shape = tf.concat([[num_samples], tf.shape(context)[:1],
                            tf.shape(context)[2:]], 0)
-        for frame in dist.distribution.sample_stream(num_samples, num_frames,
-                                                     seed=seed):
-            yield tf.reshape(dequantization.quantize(frame, self.num_bits),
-                             shape)
+        return (tf.reshape(dequantization.quantize(f, self.num_bits), shape)
+                for f in dist.distribution.sample_stream(num_samples, seed=seed))
 
     def _sampler(self, context, num_samples, num_frames, temperature, seed):
         """The distribution to sample, the number of samples and the seed."""

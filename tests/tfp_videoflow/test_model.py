@@ -213,6 +213,17 @@ def test_sample_stream_makes_frames_only_when_asked(tiny_model, tiny_videos):
     assert first.shape == (1, 2, 8, 8, 3)
 
 
+def test_sample_stream_refuses_bad_arguments_when_called(tiny_model,
+                                                         tiny_videos):
+    # At the call, as sample_future does, not at the first frame asked for.
+    with pytest.raises(ValueError, match="num_target_frames"):
+        tiny_model.sample_stream(tiny_videos[:2, :2], num_frames=0)
+    with pytest.raises(ValueError, match="temperature"):
+        tiny_model.sample_stream(tiny_videos[:2, :2], temperature=-1.0)
+    with pytest.raises(ValueError):
+        tiny_model.sample_stream(tiny_videos[:2, :2, :4])  # 4x8 frames
+
+
 def test_xla_gives_the_eager_numbers(tiny_model, tiny_videos):
     # The target is fixed outside: stateless random ops may pick another
     # algorithm under XLA, so noise drawn inside would differ.
