@@ -26,14 +26,11 @@ import pathlib
 import sys
 import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import (  # noqa: E402  pylint: disable=wrong-import-position
+import tfp_videoflow as vf
+from tfp_videoflow import (
     commands,
     diagnostics,
     evaluation,
@@ -71,28 +68,12 @@ def train(dynamics, args):
     first = -(-(args.init_frames or 1) // model.num_target_frames)
     model.initialize(np.concatenate(
         [batch.numpy() for batch in videos.take(-(-first // args.batch_size))]))
-    budget = _CPUBudget(args.minutes * 60)
+    # This process's CPU time: runs sharing the machine get equal work.
+    limit = training.TimeLimit(args.minutes * 60, clock=time.process_time)
     model.fit(videos, steps_per_epoch=STEPS_PER_EPOCH, epochs=10 ** 9,
               verbose=0,
-              callbacks=[budget, training.KeepTrainedWeights()])
-    return model, budget.steps, budget.seconds
-
-
-class _CPUBudget(keras.callbacks.Callback):
-    """Stops `fit` after `seconds` of this process's CPU time."""
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.budget, self.seconds, self.steps = seconds, 0.0, 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.process_time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds += time.process_time() - self.start
-        self.steps += STEPS_PER_EPOCH
-        if self.seconds >= self.budget:
-            self.model.stop_training = True
+              callbacks=[limit, training.KeepTrainedWeights()])
+    return model, int(model.optimizer.iterations.numpy()), limit.elapsed
 
 
 def measure(model, args):

@@ -50,8 +50,12 @@ CONFIGS = {  # name: (frame shape, levels, steps per level, batch)
 }
 
 
-def _build(kind, frame_shape, levels, steps, width):
-    """(log_prob(frames), sample(n), trainable variables) of one flow."""
+def _build(kind, frame_shape, levels, steps, width, prepare=None):
+    """(log_prob(frames), sample(n), trainable variables) of one flow.
+
+    `prepare(flow)`, if given, is called on our flow once it is built (the
+    profiler wraps its layers in name scopes).
+    """
     import numpy as np  # pylint: disable=import-outside-toplevel
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     import tensorflow_probability as tfp  # pylint: disable=import-outside-toplevel
@@ -61,6 +65,8 @@ def _build(kind, frame_shape, levels, steps, width):
         flow = MultiScaleFlow(frame_shape, num_levels=levels,
                               steps_per_level=steps, coupling="affine",
                               coupling_width=width, seed=0)
+        if prepare is not None:
+            prepare(flow)
 
         def log_prob(frames):
             latents, ildj = flow.inverse_and_log_det(frames)
@@ -91,15 +97,16 @@ def _build(kind, frame_shape, levels, steps, width):
     return dist.log_prob, dist.sample, glow.trainable_variables
 
 
-def make_steps(kind, config, width):
+def make_steps(kind, config, width, prepare=None):
     """(train step, sampling call, batch) of one flow, traced and warm.
 
-    Each returned callable runs one compiled step and waits for its result.
+    Each returned callable runs one compiled step and waits for its result;
+    `prepare` as in `_build`.
     """
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     frame_shape, levels, steps, batch = CONFIGS[config]
     log_prob, sample, variables = _build(kind, frame_shape, levels, steps,
-                                         width)
+                                         width, prepare)
     frames = tf.random.stateless_uniform((batch, *frame_shape), (1, 2),
                                          0.0, 256.0)
     # ActNorm data-dependent initialisation on a first batch (both flows).
@@ -318,5 +325,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.path.append(str(pathlib.Path(__file__).resolve().parents[1]))
     sys.exit(main())

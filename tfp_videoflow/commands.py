@@ -146,6 +146,21 @@ class _Checkpoint(keras.callbacks.Callback):
                 self.model.optimizer.iterations.numpy())
 
 
+class _TimeLimit(training.TimeLimit):
+    """--time-limit: wall-clock minutes of training; says where it stopped."""
+
+    def __init__(self, minutes):
+        super().__init__(60 * minutes)
+        self.minutes = minutes
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self.stopped:
+            print(f"step {int(self.model.optimizer.iterations.numpy())}: "
+                  f"--time-limit of {self.minutes:g} minutes reached: "
+                  "stopped", flush=True)
+
+
 class _Validation(keras.callbacks.Callback):
     """Validation bits per pixel every `every` steps; keeps the best model.
 
@@ -476,8 +491,9 @@ def _train(args, held):
     guard = training.NonFiniteGuard()
     # KeepTrainedWeights: with weight averages, the next fit (and a resumed
     # run) goes on from the trained weights (without, it does nothing).
-    callbacks, validator = [guard, training.KeepTrainedWeights(),
-                            *splits], None
+    limit = _TimeLimit(args.time_limit) if args.time_limit else None
+    callbacks, validator = [guard, training.KeepTrainedWeights(), *splits,
+                            *([limit] if limit else [])], None
     if chief:
         chief_callbacks, validator = _chief_callbacks(
             run, settings, model, steps=args.steps, step=step, guard=guard,
@@ -492,7 +508,7 @@ def _train(args, held):
              "not the chief: writes nothing"))
     _fit(model, videos, step=step, steps=args.steps,
          every=settings["checkpoint_every"], callbacks=callbacks, guard=guard,
-         run=run, validator=validator)
+         run=run, stoppers=[c for c in (validator, limit) if c])
     if replicas > 1:
         _print_fingerprint(model)
     if chief:
@@ -521,7 +537,7 @@ def _check_train_numbers(args):
                             "patience"),
         non_negative=("sample_every", "warmup_steps", "seed", "split_every",
                       "split_until"),
-        positive=("learning_rate",))
+        positive=("learning_rate", "time_limit"))
     if args.ema_momentum is not None and not 0 <= args.ema_momentum < 1:
         raise UsageError("--ema-momentum must be in [0, 1) (0: no weight "
                          f"averages), got {args.ema_momentum}.")
@@ -529,6 +545,10 @@ def _check_train_numbers(args):
         # Only the chief validates: the other workers would not stop.
         raise UsageError("--patience needs one worker (--distribute none or "
                          "mirrored).")
+    if args.time_limit is not None and args.distribute == "multi-worker":
+        # Each worker's clock would stop it at another step.
+        raise UsageError("--time-limit needs one worker (--distribute none "
+                         "or mirrored).")
 
 
 def _strategy(args):
@@ -650,8 +670,9 @@ def _chief_callbacks(run, settings, model, *, steps, step, guard,
 
 
 def _fit(model, videos, *, step, steps, every, callbacks, guard, run,
-         validator):
-    """Trains from `step` to `steps`; a non-finite step is a UsageError.
+         stoppers):
+    """Trains from `step` to `steps`, or until one of `stoppers` (callbacks
+    with a `stopped` flag) stops it; a non-finite step is a UsageError.
 
     Whole checkpoint intervals in one fit (its iterator carries over), then
     the rest; `skip` puts the data stream where the checkpoint left it.
@@ -674,15 +695,15 @@ def _fit(model, videos, *, step, steps, every, callbacks, guard, run,
                 "--learning-rate with --resume (it continues from the "
                 "last checkpoint), or a longer --warmup-steps in a new run.")
         step = int(model.optimizer.iterations.numpy())
-        if validator is not None and validator.stopped:
+        if any(stopper.stopped for stopper in stoppers):
             break
 
 
 def _new_settings(args):
     """run.json of a new run: its flags, `--set` and validation resolved."""
     settings = {k: v for k, v in vars(args).items()
-                if k not in ("resume", "steps", "command", "verbose",
-                             "distribute")}
+                if k not in ("resume", "steps", "time_limit", "command",
+                             "verbose", "distribute")}
     if settings["learning_rate"] is None:
         settings["learning_rate"] = DEFAULT_LEARNING_RATE
     if settings["ema_momentum"] is None:

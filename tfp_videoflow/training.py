@@ -36,6 +36,7 @@ import hashlib
 import json
 import math
 import pathlib
+import time
 import zipfile
 
 import keras
@@ -223,6 +224,45 @@ class SplitCollapsedComponents(keras.callbacks.Callback):
                                   rng.normal(scale=scale, size=code.shape))
             shares[source] = shares[target] = shares[source] / 2
             self.splits.append((step, source, int(target)))
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops `fit` at the end of the first step after `seconds` of training.
+
+    Training time is counted by `clock` over every `fit` this callback is
+    given to, so `seconds` may be raised between fits to train in segments:
+    wall time by default, or `time.process_time` (this process's CPU time,
+    all its threads) to give runs that share a machine equal work.
+    `stopped` tells whether it stopped the last `fit`.
+    """
+
+    def __init__(self, seconds, clock=time.monotonic):
+        super().__init__()
+        if not seconds > 0:
+            raise ValueError(
+                f"TimeLimit: seconds must be positive, got {seconds}.")
+        self.seconds = seconds
+        self.clock = clock
+        self.stopped = False
+        self._past = 0.0
+        self._start = None
+
+    @property
+    def elapsed(self):
+        """Seconds of training so far (by `clock`), the running fit's too."""
+        running = 0.0 if self._start is None else self.clock() - self._start
+        return self._past + running
+
+    def on_train_begin(self, logs=None):
+        self.stopped = False
+        self._start = self.clock()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.elapsed >= self.seconds:
+            self.stopped = self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        self._past, self._start = self.elapsed, None
 
 
 class NonFiniteGuard(keras.callbacks.Callback):

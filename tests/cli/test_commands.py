@@ -495,6 +495,33 @@ def test_patience_needs_validation_and_a_positive_count(tmp_path, capsys):
         assert not out.exists()
 
 
+def test_time_limit_stops_writes_and_resumes_exactly(trained_run, tmp_path,
+                                                    capsys):
+    out = tmp_path / "limited"
+    # 6 ms: the first step (which traces the step function) takes longer.
+    assert cli.main(TRAIN + ["--steps", "4", "--time-limit", "1e-4",
+                             "--out", str(out)]) == 0
+    assert "step 1: --time-limit of 0.0001 minutes reached: stopped" in \
+        capsys.readouterr().out
+    for name in ("model.keras", "checkpoints/latest.keras"):
+        assert int(keras.models.load_model(
+            out / name).optimizer.iterations) == 1
+    assert "time_limit" not in json.loads((out / "run.json").read_text())
+    # The limit is this invocation's: --resume goes on, as if never stopped.
+    assert cli.main(["train", "--steps", "4", "--resume",
+                     "--out", str(out)]) == 0
+    _assert_same_models(out, trained_run)
+
+
+def test_time_limit_must_be_positive(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(TRAIN + ["--steps", "2", "--time-limit", "0",
+                             "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "--time-limit must be finite and > 0" in error and error.count("\n") == 1
+    assert not out.exists()
+
+
 def _write_videos(folder, count, num_frames, seed):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(seed)

@@ -120,3 +120,42 @@ def test_component_splits_refuse_settings_that_cannot_work(setting):
                                          "every >= 1"):
         training.SplitCollapsedComponents(moving_squares(2, 5, 8, seed=0),
                                           **setting)
+
+
+class _Clock:
+    """A clock that advances one second each time it is read."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += 1.0
+        return self.now
+
+
+def test_time_limit_stops_fit_and_counts_over_fits():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((64, 1), np.float32)
+    limit = training.TimeLimit(4.0, clock=_Clock())
+    history = model.fit(x, x, batch_size=1, epochs=1, verbose=0,
+                        callbacks=[limit])
+    # Read at the fit's start, then after each step (1 s, 2 s, 3 s, 4 s:
+    # stopped), and at its end (5 s).
+    assert limit.stopped and int(model.optimizer.iterations) == 4
+    assert limit.elapsed == 5.0 and len(history.history["loss"]) == 1
+    # A second fit goes on counting from 5 s: raised to 10, 5 steps more.
+    limit.seconds = 10.0
+    model.fit(x, x, batch_size=1, epochs=1, verbose=0, callbacks=[limit])
+    assert limit.stopped and int(model.optimizer.iterations) == 9
+    # Without reaching it, fit runs to its end.
+    limit.seconds = 1000.0
+    model.fit(x[:8], x[:8], batch_size=1, epochs=1, verbose=0,
+              callbacks=[limit])
+    assert not limit.stopped and int(model.optimizer.iterations) == 17
+
+
+@pytest.mark.parametrize("seconds", [0, -1.0, float("nan")])
+def test_time_limit_must_be_positive(seconds):
+    with pytest.raises(ValueError, match="seconds must be positive"):
+        training.TimeLimit(seconds)
