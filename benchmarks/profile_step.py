@@ -10,6 +10,7 @@ TensorFlow's `gradient_tape/` prefix. The executor's own time between ops
 is the wall time minus the sum of the ops.
 
     python benchmarks/profile_step.py small     # the `small` preset's fit step
+    python benchmarks/profile_step.py real      # the `real` preset's
     python benchmarks/profile_step.py flow32    # section 1's flow, 32x32
     python benchmarks/profile_step.py flow64
     python benchmarks/profile_step.py small --json benchmarks/results/profile_small.json
@@ -143,12 +144,13 @@ def _time(fn, calls):
     return (time.perf_counter() - start) / calls
 
 
-def small_model(args):
-    """(train step fn, sampling fn) of the `small` preset, built and warm."""
+def preset_model(args):
+    """(train step fn, sampling fn) of a preset (`small`, `real`), built and
+    warm."""
     import keras  # pylint: disable=import-outside-toplevel
 
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
-    model = vf.VideoFlowModel.from_preset("small")
+    model = vf.VideoFlowModel.from_preset(args.target)
     instrument(model.flow)
     batch = 16
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
@@ -192,7 +194,8 @@ def _report(name, result, items):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("target", choices=["small", "flow32", "flow64"])
+    parser.add_argument("target",
+                        choices=["small", "real", "flow32", "flow64"])
     parser.add_argument("--calls", type=int, default=10,
                         help="profiled calls of each function")
     parser.add_argument("--width", type=int, default=128,
@@ -202,8 +205,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    if args.target == "small":
-        train, sample, train_items, sample_items = small_model(args)
+    if args.target in ("small", "real"):
+        train, sample, train_items, sample_items = preset_model(args)
     else:
         train, sample, train_items, sample_items = flow_benchmark(
             args, args.target.replace("flow", "") + "x"

@@ -219,6 +219,14 @@ class CausalConv3D(keras.layers.Layer):
         return causal_conv3d(self.conv, x)
 
 
+def last_frame(x):
+    """`x[:, -1]` of `[N, k, ...]`, by tf.split: on CPU a slice's gradient
+    (StridedSliceGrad) is several times slower than split's (a concat)."""
+    k = tf.shape(x)[1]
+    return tf.squeeze(tf.split(x, tf.stack([k - 1, 1]), axis=1, num=2)[1],
+                      axis=1)
+
+
 def causal_conv3d(conv, x):
     """A Conv3D layer `conv` applied causally in time, 'same' in space.
 
@@ -238,7 +246,11 @@ def causal_conv3d(conv, x):
         x = tf.pad(x, [[0, 0], [taps - 1, 0], [0, 0], [0, 0], [0, 0]])
     y = None
     for tap in range(taps):
-        frames = x if taps == 1 else x[:, tap:tap + num_frames]
+        # The frames tap `tap` sees, by tf.split rather than a slice (as in
+        # `last_frame`): the slices' gradients took a third of the `real`
+        # preset's training step.
+        frames = x if taps == 1 else tf.split(
+            x, tf.stack([tap, num_frames, taps - 1 - tap]), axis=1, num=3)[1]
         frames = tf.reshape(frames, tf.concat([[-1], shape[2:]], 0))
         # "SAME" pads (k - 1) * dilation in all, half before (rounded
         # down): the causal layer's spatial paddings. (tf.nn.convolution:
@@ -380,8 +392,8 @@ class Conv3DPrior(LevelPrior):
         h = self.conv_in(tf.concat(inputs, axis=-1))
         for block in self.blocks:
             h = tf.recompute_grad(block)(h) if self.memory_saving else block(h)
-        last = h[:, -1]
-        skip = history[:, -1] if self.latent_skip else 0.0
+        last = last_frame(h)
+        skip = last_frame(history) if self.latent_skip else 0.0
         if self.num_components == 1:
             # Under a mixed policy the network computes in 16 bits; the
             # density stays in the latents' dtype.

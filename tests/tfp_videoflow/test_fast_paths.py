@@ -86,3 +86,17 @@ def test_coupling_network_with_folded_actnorms_is_the_same_function(gated):
     for got, want in zip(value_and_gradients(net),
                          value_and_gradients(plain)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+def test_last_frame_equals_the_slice_values_and_gradients():
+    x = tf.constant(np.random.default_rng(4).standard_normal((2, 3, 4, 4, 2)))
+    weights = tf.constant(np.random.default_rng(5).standard_normal((2, 4, 4, 2)))
+    results = []
+    for fn in (priors.last_frame, lambda v: v[:, -1]):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            loss = tf.reduce_sum(y * weights)
+        results.append((y, tape.gradient(loss, x)))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
