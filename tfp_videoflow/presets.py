@@ -32,13 +32,14 @@
   structure of "small" with half its flow steps and half its widths
   (0.22 M weights against 1.2 M: a few clips' windows are too few for
   more), the latent skip (a camera's next frame is mostly its last one),
-  one Gaussian at the top level, and 8 bits (the footage as it is). With
-  the command line's default augmentation of a folder (mirrored, reversed
-  and rotated windows) it codes held-out frames of real clips below lossless H.264
-  (BENCHMARKS.md, section 10). It samples at temperature 0.1: on held-out
-  windows of two clips the best of 8 futures is closest to the truth
-  there (within 0.1 dB of copying the last frame; at 0.6 futures turn to
-  speckle by the second frame).
+  two past frames (a pan or a walk has a direction, which one frame
+  cannot show once windows are mirrored, reversed and rotated; two
+  can), one Gaussian at the top level, and 8 bits (the footage as it
+  is). With the command line's default augmentation of a folder it codes
+  held-out frames of real clips below lossless H.264 (BENCHMARKS.md,
+  section 10). It samples at temperature 0.1: on validation windows of
+  two clips the best of 8 futures is closest to the truth there (at 0.6
+  futures turn to speckle by the second frame).
 * "tiny": 16x16x3, for smoke tests and trying the commands out in seconds;
   it learns little.
 """
@@ -66,10 +67,10 @@ PRESETS = {
         latent_skip=False, top_components=8, num_bits=5,
         gradient_clip_norm=1.0, precision="auto"),
     "real": dict(
-        frame_shape=(32, 32, 3), num_context_frames=1, num_target_frames=2,
+        frame_shape=(32, 32, 3), num_context_frames=2, num_target_frames=2,
         train_target_frames=1, num_levels=3, steps_per_level=2,
         coupling="affine", coupling_width=32, gated_coupling=False,
-        dynamics="conv3d", num_cond_frames=1, prior_width=32, prior_depth=2,
+        dynamics="conv3d", num_cond_frames=2, prior_width=32, prior_depth=2,
         latent_skip=True, top_components=1, num_bits=8,
         gradient_clip_norm=1.0, sampling_temperature=0.1),
     "tiny": dict(
