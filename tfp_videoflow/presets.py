@@ -30,7 +30,7 @@
   ablations behind each choice.
 * "real": a CPU-sized model for a user's own footage at 32x32: the
   structure of "small" with half its flow steps and half its widths
-  (0.22 M weights against 1.2 M: a few clips' windows are too few for
+  (0.30 M weights against 1.2 M: a few clips' windows are too few for
   more), the latent skip (a camera's next frame is mostly its last one),
   two past frames (a pan or a walk has a direction, which one frame
   cannot show once windows are mirrored, reversed and rotated; two
