@@ -187,7 +187,7 @@ class PointwisePrior(IndependentPrior):
                                      initializer="zeros")
 
     def _base(self, history):
-        previous = history[:, -1]
+        previous = last_frame(history)
         mean = ((1.0 + tf.cast(self.slope, history.dtype)) * previous
                 + tf.cast(self.mean, history.dtype))
         return mean, tf.broadcast_to(
