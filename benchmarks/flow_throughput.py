@@ -32,6 +32,7 @@ another checkout first on PYTHONPATH to measure it.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import pathlib
@@ -97,12 +98,24 @@ def _build(kind, frame_shape, levels, steps, width, prepare=None):
     return dist.log_prob, dist.sample, glow.trainable_variables
 
 
-def make_steps(kind, config, width, prepare=None):
-    """(train step, sampling call, batch) of one flow, traced and warm.
+@dataclasses.dataclass
+class FlowSteps:
+    """One flow's compiled steps, traced and warm.
 
-    Each returned callable runs one compiled step and waits for its result;
-    `prepare` as in `_build`.
+    `train()` / `sample()` run one step and wait for its result;
+    `train_function` / `sample_function` are the `tf.function`s behind
+    them (for their graphs).
     """
+    train: object
+    sample: object
+    batch: int
+    variables: list
+    train_function: object
+    sample_function: object
+
+
+def make_steps(kind, config, width, prepare=None):
+    """`FlowSteps` of one flow; `prepare` as in `_build`."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     frame_shape, levels, steps, batch = CONFIGS[config]
     log_prob, sample, variables = _build(kind, frame_shape, levels, steps,
@@ -128,8 +141,8 @@ def make_steps(kind, config, width, prepare=None):
     for _ in range(2):  # trace and warm up
         train_step()
         draw()
-    return (lambda: train_step().numpy(), lambda: draw().numpy(), batch,
-            variables)
+    return FlowSteps(lambda: train_step().numpy(), lambda: draw().numpy(),
+                     batch, variables, train_step, draw)
 
 
 def _set_threads(threads):
@@ -143,14 +156,14 @@ def paired(config, args):
     _set_threads(args.threads)
     steps = {kind: make_steps(kind, config, args.width)
              for kind in ("ours", "glow")}
-    batch = steps["ours"][2]
+    batch = steps["ours"].batch
     train = timing.paired_times(
-        {kind: s[0] for kind, s in steps.items()}, args.pairs,
+        {kind: s.train for kind, s in steps.items()}, args.pairs,
         args.train_calls)
     sample = timing.paired_times(
-        {kind: s[1] for kind, s in steps.items()}, args.pairs,
+        {kind: s.sample for kind, s in steps.items()}, args.pairs,
         args.sample_calls)
-    weights = {kind: int(sum(np.prod(v.shape) for v in s[3]))
+    weights = {kind: int(sum(np.prod(v.shape) for v in s.variables))
                for kind, s in steps.items()}
     return {
         "config": config, "batch": batch, "weights": weights,
@@ -164,14 +177,14 @@ def paired(config, args):
 def measure(kind, config, width, repeats):
     """Runs in a child process: one flow's throughput and peak memory."""
     _set_threads(1)
-    train_step, draw, batch, variables = make_steps(kind, config, width)
-    train_seconds = timing.median_seconds(train_step, repeats)
-    sample_seconds = timing.median_seconds(draw, repeats)
+    steps = make_steps(kind, config, width)
+    train_seconds = timing.median_seconds(steps.train, repeats)
+    sample_seconds = timing.median_seconds(steps.sample, repeats)
     return {
-        "kind": kind, "config": config, "batch": batch,
-        "weights": int(sum(np.prod(v.shape) for v in variables)),
-        "train_frames_per_s": batch / train_seconds,
-        "sample_frames_per_s": batch / sample_seconds,
+        "kind": kind, "config": config, "batch": steps.batch,
+        "weights": int(sum(np.prod(v.shape) for v in steps.variables)),
+        "train_frames_per_s": steps.batch / train_seconds,
+        "sample_frames_per_s": steps.batch / sample_seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         / 1024,
     }

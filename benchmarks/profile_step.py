@@ -87,7 +87,7 @@ def classify(op_name):
     return "other", direction
 
 
-def _op_events(logdir):
+def op_events(logdir):
     """(op name, op type, seconds) of every op the executors ran."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2  # pylint: disable=import-outside-toplevel
     path = glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True)[0]
@@ -120,7 +120,7 @@ def profile(fn, calls):
             fn()
         wall = (time.perf_counter() - start) / calls
         tf.profiler.experimental.stop()
-        events, executor = _op_events(logdir)
+        events, executor = op_events(logdir)
     finally:
         shutil.rmtree(logdir, ignore_errors=True)
     parts = collections.defaultdict(float)
@@ -134,7 +134,7 @@ def profile(fn, calls):
     return {"wall_s": wall, "ops_s": ops_total,
             "executor_s": executor / calls, "ops_per_call": count / calls,
             "parts": dict(parts),
-            "op_types": dict(sorted(types.items(), key=lambda kv: -kv[1])[:15])}
+            "op_types": dict(sorted(types.items(), key=lambda kv: -kv[1]))}
 
 
 def _time(fn, calls):
@@ -161,9 +161,9 @@ def preset_model(args):
 
 def flow_benchmark(args, config):
     """(train step fn, sampling fn) of section 1's flow (ours)."""
-    train_step, draw, batch, _ = flow_throughput.make_steps(
-        "ours", config, args.width, prepare=instrument)
-    return train_step, draw, batch, batch
+    steps = flow_throughput.make_steps("ours", config, args.width,
+                                       prepare=instrument)
+    return steps.train, steps.sample, steps.batch, steps.batch
 
 
 def _report(name, result, items):

@@ -98,13 +98,18 @@ def _conv3d_gradient_flops(graph):
     return total
 
 
-def train_step_flops(model, batch, num_frames):
-    spec = tf.TensorSpec([batch, num_frames, 32, 32, 3], tf.uint8)
-    graph = tf.function(model.train_step).get_concrete_function(spec).graph
+def graph_flops(graph):
+    """FLOPs of one run of a traced graph (see the module's docstring)."""
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     counted = tf.compat.v1.profiler.profile(graph=graph, options=options)
     return counted.total_float_ops + _conv3d_gradient_flops(graph)
+
+
+def train_step_flops(model, batch, num_frames):
+    spec = tf.TensorSpec([batch, num_frames, *model.frame_shape], tf.uint8)
+    return graph_flops(
+        tf.function(model.train_step).get_concrete_function(spec).graph)
 
 
 def matmul_peak(dtype, n=2048, repeats=5):
