@@ -227,6 +227,7 @@ def _kill_after_a_new_checkpoint(out, resume, delay):
     assert process.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_five_kills_then_resumed_equals_an_uninterrupted_run(tmp_path):
     # Issue 21's soak: SIGKILL at random moments (seeded: during steps and
     # during checkpoint writes, which come every 2 steps), five times, each
