@@ -103,15 +103,19 @@ class FlowSteps:
     """One flow's compiled steps, traced and warm.
 
     `train()` / `sample()` run one step and wait for its result;
-    `train_function` / `sample_function` are the `tf.function`s behind
-    them (for their graphs).
+    `train_function` / `sample_function` are the `tf.function`s they call
+    (for their graphs).
     """
-    train: object
-    sample: object
     batch: int
     variables: list
     train_function: object
     sample_function: object
+
+    def train(self):
+        return self.train_function().numpy()
+
+    def sample(self):
+        return self.sample_function().numpy()
 
 
 def make_steps(kind, config, width, prepare=None):
@@ -141,8 +145,7 @@ def make_steps(kind, config, width, prepare=None):
     for _ in range(2):  # trace and warm up
         train_step()
         draw()
-    return FlowSteps(lambda: train_step().numpy(), lambda: draw().numpy(),
-                     batch, variables, train_step, draw)
+    return FlowSteps(batch, variables, train_step, draw)
 
 
 def _set_threads(threads):

@@ -95,7 +95,8 @@ def _signature(op):
 
 
 def step_kernels(graph):
-    """{signature: count, FLOPs each, op type, inputs, attrs} of the
+    """{signature: count, FLOPs each, op type, inputs, attrs and, for a
+    gradient convolution, "sizes": the shape of what it computes} of the
     convolutions and products in a graph's own ops (not in functions it
     calls: see `kernels_in_functions`)."""
     found = {}
@@ -105,9 +106,13 @@ def step_kernels(graph):
         key, attrs = _signature(op)
         if key in found:
             found[key]["count"] += 1
-        else:
-            found[key] = {"count": 1, "flops": kernel_flops(op),
-                          "type": op.type, "inputs": key[1], "attrs": attrs}
+            continue
+        found[key] = {"count": 1, "flops": kernel_flops(op),
+                      "type": op.type, "inputs": key[1], "attrs": attrs}
+        if op.type in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
+            which = "input" if "Input" in op.type else "filter"
+            found[key]["sizes"] = {
+                which: [int(d) for d in op.outputs[0].shape]}
     return found
 
 
@@ -163,17 +168,6 @@ def profiled_seconds(functions, calls):
     return seconds
 
 
-def gradient_sizes(graph):
-    """The result shapes of the gradient convolutions, by signature."""
-    sizes = {}
-    for op in graph.get_operations():
-        if op.type in ("Conv2DBackpropInput", "Conv2DBackpropFilter"):
-            key, _ = _signature(op)
-            which = "input" if "Input" in op.type else "filter"
-            sizes[key] = {which: [int(d) for d in op.outputs[0].shape]}
-    return sizes
-
-
 def target_step(name, batch, phase):
     """(`run()` doing one step, the step's traced graph) of a target: a
     preset's `fit` step, or section 1's flow at 32x32 (`flow32`: ours,
@@ -194,9 +188,7 @@ def target_step(name, batch, phase):
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
     train, _ = timing.warm_step_functions(model, batch, 8, 1)
     frames = model.num_context_frames + model.train_target_frames
-    spec = tf.TensorSpec([batch, frames, *model.frame_shape], tf.uint8)
-    return train, tf.function(model.train_step).get_concrete_function(
-        spec).graph
+    return train, scaling.train_step_graph(model, batch, frames)
 
 
 def share_of_peak(run, flops, rounds):
@@ -225,8 +217,6 @@ def main(argv=None):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     run, graph = target_step(args.target, args.batch, args.phase)
     kernels = step_kernels(graph)
-    for key, sizes in gradient_sizes(graph).items():
-        kernels[key]["sizes"] = sizes
     order = list(kernels)
     functions = [alone(kernels[key], i) for i, key in enumerate(order)]
     seconds_alone = profiled_seconds(functions, args.calls)

@@ -106,10 +106,14 @@ def graph_flops(graph):
     return counted.total_float_ops + _conv3d_gradient_flops(graph)
 
 
-def train_step_flops(model, batch, num_frames):
+def train_step_graph(model, batch, num_frames):
+    """The traced graph of a model's `train_step` on uint8 windows."""
     spec = tf.TensorSpec([batch, num_frames, *model.frame_shape], tf.uint8)
-    return graph_flops(
-        tf.function(model.train_step).get_concrete_function(spec).graph)
+    return tf.function(model.train_step).get_concrete_function(spec).graph
+
+
+def train_step_flops(model, batch, num_frames):
+    return graph_flops(train_step_graph(model, batch, num_frames))
 
 
 def matmul_peak(dtype, n=2048, repeats=5):
