@@ -25,22 +25,26 @@ class AffineCouplingLayer(coupling.CouplingLayer):
     PARAMS_PER_CHANNEL = 2
 
     @staticmethod
-    def shift_and_log_scale(h):
+    def shift_and_scale_logit(h):
+        """`(shift, logit)` with scale = sigmoid(logit), from `h`."""
         # h[..., 0::2] and h[..., 1::2], as a reshape and an unstack: on CPU
         # the gradient of a strided slice is a slow scatter.
         pairs = tf.reshape(h, tf.concat([tf.shape(h)[:-1], [-1, 2]], 0))
         shift, scale_logit = tf.unstack(pairs, num=2, axis=-1)
-        return shift, tf.math.log_sigmoid(scale_logit + 2.0)
+        return shift, scale_logit + 2.0
 
+    # The scale itself comes from `sigmoid` (and the latent -> frame map
+    # divides by it) rather than from exp(log_sigmoid): the same numbers,
+    # in fewer ops; sampling, which needs no log-det, runs no logarithm.
     def transform(self, x2, h):
-        shift, log_scale = self.shift_and_log_scale(h)
-        z2 = (x2 + shift) * tf.exp(log_scale)
-        return z2, tf.reduce_sum(log_scale, axis=[1, 2, 3])
+        shift, logit = self.shift_and_scale_logit(h)
+        z2 = (x2 + shift) * tf.sigmoid(logit)
+        return z2, tf.reduce_sum(tf.math.log_sigmoid(logit), axis=[1, 2, 3])
 
     def untransform(self, z2, h):
-        shift, log_scale = self.shift_and_log_scale(h)
-        x2 = z2 * tf.exp(-log_scale) - shift
-        return x2, -tf.reduce_sum(log_scale, axis=[1, 2, 3])
+        shift, logit = self.shift_and_scale_logit(h)
+        x2 = z2 / tf.sigmoid(logit) - shift
+        return x2, -tf.reduce_sum(tf.math.log_sigmoid(logit), axis=[1, 2, 3])
 
 
 class AffineCoupling(coupling.CouplingBijector):

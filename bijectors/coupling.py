@@ -37,7 +37,11 @@ class EdgeAwareConv2D(keras.layers.Layer):
         conv_same(x, K_x) + conv_valid(m, K_m)
 
     and the second term is one [H, W, filters] map, computed once per call
-    for the whole batch: no padded copy of x and no concatenation.
+    for the whole batch: no padded copy of x and no concatenation. That map
+    is a product T @ K_m of the [H * W, k * k] table T of which kernel taps
+    of each pixel fall into the padding (a constant once H and W are known)
+    with K_m as a [k * k, filters] matrix: one small matrix product, not a
+    convolution over a padded mask.
     """
 
     def __init__(self, filters, kernel_size, kernel_initializer, use_bias=True,
@@ -67,15 +71,29 @@ class EdgeAwareConv2D(keras.layers.Layer):
         # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
         kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
         y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
-        pad = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
         shape = tf.shape(x)
-        mask = tf.pad(tf.zeros(tf.stack([1, shape[1], shape[2], 1]), x.dtype),
-                      pad, constant_values=1)
-        offset = tf.nn.conv2d(mask, kernel_mask, strides=1, padding="VALID")
+        taps = self.padding_taps(shape[1], shape[2], x.dtype)
+        size = 2 * self.pad + 1
+        offset = tf.reshape(
+            tf.matmul(taps, tf.reshape(kernel_mask, [size * size, -1])),
+            tf.stack([1, shape[1], shape[2], -1]))
         offset += shift * scale
         if self.conv.use_bias:
             offset += tf.cast(self.conv.bias, x.dtype) * scale
         return y + offset
+
+    def padding_taps(self, height, width, dtype):
+        """T, `[height * width, k * k]`: 1 where a kernel tap of a pixel
+        falls into the padding (taps in the kernel's row-major order)."""
+        steps = tf.range(-self.pad, self.pad + 1)
+
+        def outside(size):  # [size, k]: position + step off the image
+            position = tf.range(size)[:, None] + steps[None, :]
+            return (position < 0) | (position >= size)
+
+        rows, cols = outside(height), outside(width)
+        taps = rows[:, None, :, None] | cols[None, :, None, :]
+        return tf.reshape(tf.cast(taps, dtype), [height * width, -1])
 
 
 def network_policy(dtype):

@@ -40,10 +40,9 @@ def test_causal_convolution_equals_the_padded_3d_convolution(time_kernel,
 
 def test_affine_parameters_are_the_interleaved_halves():
     h = tf.constant(np.random.default_rng(1).standard_normal((2, 3, 3, 8)))
-    shift, log_scale = AffineCouplingLayer.shift_and_log_scale(h)
+    shift, logit = AffineCouplingLayer.shift_and_scale_logit(h)
     np.testing.assert_array_equal(shift, h[..., 0::2])
-    np.testing.assert_allclose(log_scale,
-                               tf.math.log_sigmoid(h[..., 1::2] + 2.0))
+    np.testing.assert_array_equal(logit, h[..., 1::2] + 2.0)
 
 
 def test_pointwise_convolution_equals_the_3d_layer():
