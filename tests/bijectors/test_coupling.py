@@ -20,34 +20,33 @@ def test_equals_a_convolution_over_the_padded_input_and_its_mask():
     np.testing.assert_allclose(layer(x), expected, rtol=1e-12, atol=1e-12)
 
 
-def test_padding_term_and_gradients_equal_the_padded_convolution():
+@pytest.mark.parametrize("size", [3, 5])
+def test_padding_term_and_gradients_equal_the_padded_convolution(size):
     # Values and gradients (input and kernel), eagerly and traced with the
-    # height and width unknown until run time; a 5x5 kernel too.
-    for size in (3, 5):
-        layer = EdgeAwareConv2D(3, size, "glorot_uniform", dtype="float64")
-        layer.build((None, None, None, 2))
-        layer.conv.bias.assign([0.5, -1.0, 2.0])
-        x = tf.constant(np.random.default_rng(size).standard_normal(
-            (2, 5, 6, 2)))
-        pad = [[0, 0], [size // 2] * 2, [size // 2] * 2, [0, 0]]
+    # height and width unknown until run time.
+    layer = EdgeAwareConv2D(3, size, "glorot_uniform", dtype="float64")
+    layer.build((None, None, None, 2))
+    layer.conv.bias.assign([0.5, -1.0, 2.0])
+    x = tf.constant(np.random.default_rng(size).standard_normal((2, 5, 6, 2)))
+    pad = [[0, 0], [size // 2] * 2, [size // 2] * 2, [0, 0]]
 
-        def padded(x):
-            mask = tf.pad(tf.zeros_like(x[..., :1]), pad, constant_values=1)
-            return layer.conv(tf.concat([tf.pad(x, pad), mask], axis=-1))
+    def padded(x):
+        mask = tf.pad(tf.zeros_like(x[..., :1]), pad, constant_values=1)
+        return layer.conv(tf.concat([tf.pad(x, pad), mask], axis=-1))
 
-        def value_and_gradients(fn, x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                y = fn(x)
-                loss = tf.reduce_sum(tf.sin(y))
-            return [y, *tape.gradient(loss, [x, layer.conv.kernel])]
+    def value_and_gradients(fn):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = fn(x)
+            loss = tf.reduce_sum(tf.sin(y))
+        return [y, *tape.gradient(loss, [x, layer.conv.kernel])]
 
-        traced = tf.function(layer.call, input_signature=[
-            tf.TensorSpec([None, None, None, 2], tf.float64)])
-        expected = value_and_gradients(padded, x)
-        for fn in (layer, traced):
-            for got, want in zip(value_and_gradients(fn, x), expected):
-                np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    traced = tf.function(layer.call, input_signature=[
+        tf.TensorSpec([None, None, None, 2], tf.float64)])
+    expected = value_and_gradients(padded)
+    for fn in (layer, traced):
+        for got, want in zip(value_and_gradients(fn), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_tells_the_edge_from_a_dark_pixel():
