@@ -118,10 +118,12 @@ class FlowSteps:
         return self.sample_function().numpy()
 
 
-def make_steps(kind, config, width, prepare=None):
-    """`FlowSteps` of one flow; `prepare` as in `_build`."""
+def make_steps(kind, config, width, prepare=None, batch=None):
+    """`FlowSteps` of one flow; `prepare` as in `_build`; `batch` frames
+    per call (default: the config's)."""
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    frame_shape, levels, steps, batch = CONFIGS[config]
+    frame_shape, levels, steps, config_batch = CONFIGS[config]
+    batch = batch or config_batch
     log_prob, sample, variables = _build(kind, frame_shape, levels, steps,
                                          width, prepare)
     frames = tf.random.stateless_uniform((batch, *frame_shape), (1, 2),

@@ -14,6 +14,7 @@ is the wall time minus the sum of the ops.
     python benchmarks/profile_step.py flow32    # section 1's flow, 32x32
     python benchmarks/profile_step.py flow64
     python benchmarks/profile_step.py small --json benchmarks/results/profile_small.json
+    python benchmarks/profile_step.py flow32 --batch 1   # one frame per call
 
 The profiled code is whatever `tfp_videoflow` / `bijectors` Python imports
 (put another tree first on PYTHONPATH to profile it). To attribute the flow
@@ -152,7 +153,7 @@ def preset_model(args):
     import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
     model = vf.VideoFlowModel.from_preset(args.target)
     instrument(model.flow)
-    batch = 16
+    batch = args.batch or 16
     model.compile(optimizer=keras.optimizers.Adam(1e-4))
     train, sample = timing.warm_step_functions(model, batch, 8,
                                                args.sample_frames)
@@ -162,7 +163,7 @@ def preset_model(args):
 def flow_benchmark(args, config):
     """(train step fn, sampling fn) of section 1's flow (ours)."""
     steps = flow_throughput.make_steps("ours", config, args.width,
-                                       prepare=instrument)
+                                       prepare=instrument, batch=args.batch)
     return steps.train, steps.sample, steps.batch, steps.batch
 
 
@@ -201,6 +202,9 @@ def main(argv=None):
     parser.add_argument("--width", type=int, default=128,
                         help="coupling width of the flow targets")
     parser.add_argument("--sample-frames", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=None,
+                        help="videos (or frames) per call; default: 16 for "
+                        "the presets, section 1's batch for the flows")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     tf.config.threading.set_intra_op_parallelism_threads(1)
