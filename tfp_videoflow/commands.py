@@ -797,6 +797,8 @@ def evaluate(args):
               f"SSIM {results['ssim']}")
         print(f"copy-last-frame PSNR {results['copy_last_psnr']} dB, "
               f"SSIM {results['copy_last_ssim']}")
+        print(f"best-of-{args.num_samples} PSNR minus copy-last-frame PSNR "
+              f"(paired) {results['psnr_over_copy_last']} dB")
     if args.json:
         files.atomic_write_text(args.json, json.dumps(
             {k: vars(v) for k, v in results.items()}, indent=2))

@@ -308,6 +308,11 @@ def test_evaluate_prints_bits_and_baseline(trained_run, tmp_path, capsys):
     results = json.loads(report.read_text())
     assert 0 < results["bits_per_pixel"]["mean"] < 8
     assert results["psnr"]["mean"] > 0
+    assert "(paired)" in printed
+    np.testing.assert_allclose(
+        results["psnr_over_copy_last"]["mean"],
+        results["psnr"]["mean"] - results["copy_last_psnr"]["mean"],
+        rtol=1e-6)
 
 
 def test_sample_writes_gifs_and_a_grid(trained_run, tmp_path):
