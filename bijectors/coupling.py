@@ -36,12 +36,23 @@ class EdgeAwareConv2D(keras.layers.Layer):
 
         conv_same(x, K_x) + conv_valid(m, K_m)
 
-    and the second term is one [H, W, filters] map, computed once per call
-    for the whole batch: no padded copy of x and no concatenation. That map
-    is a product T @ K_m of the [H * W, k * k] table T of which kernel taps
-    of each pixel fall into the padding (a constant once H and W are known)
-    with K_m as a [k * k, filters] matrix: one small matrix product, not a
-    convolution over a padded mask.
+    and the second term is one [H, W, filters] map, T @ K_m, for the
+    [H * W, k * k] table T of which kernel taps of each pixel fall into the
+    padding (a constant once H and W are known) and K_m as a
+    [k * k, filters] matrix. No padded copy of x is made. The map is added
+    in one of two equal ways, whichever passes over fewer values:
+
+    - into a wide output (more filters than input channels), through a
+      constant channel of ones on the input: zero padding lets its kernel
+      see exactly the taps inside the image, so
+
+          conv_same(1, -K_m) = T @ K_m - sum(K_m),
+
+      and the whole map becomes conv_same([x, 1], [K_x, -K_m]) plus the
+      bias sum(K_m): a convolution with a plain bias, which TensorFlow
+      fuses with the bias and a following ReLU;
+    - into a narrow output, as the map itself, added after the convolution
+      (a channel of ones would cost more than the addition).
     """
 
     def __init__(self, filters, kernel_size, kernel_initializer, use_bias=True,
@@ -64,12 +75,22 @@ class EdgeAwareConv2D(keras.layers.Layer):
         """`(call(x) + shift) * scale` (per output channel), folded.
 
         The scale goes into the kernel and everything that does not depend
-        on `x` (mask term, bias, shift) into one `[1, H, W, filters]` map:
-        one convolution and one addition over the batch.
+        on `x` (mask term, bias, shift) into one bias or map: one
+        convolution and at most one addition over the batch.
         """
         kernel = tf.cast(self.conv.kernel, x.dtype) * scale
         # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
         kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
+        bias = shift * scale
+        if self.conv.use_bias:
+            bias += tf.cast(self.conv.bias, x.dtype) * scale
+        if kernel.shape[2] < self.conv.filters:  # wide output: ones channel
+            ones = tf.ones(tf.concat([tf.shape(x)[:-1], [1]], 0), x.dtype)
+            y = tf.nn.conv2d(tf.concat([x, ones], axis=-1),
+                             tf.concat([kernel_x, -kernel_mask], axis=2),
+                             strides=1, padding="SAME")
+            bias += tf.reduce_sum(kernel_mask, axis=[0, 1, 2])
+            return tf.nn.bias_add(y, bias)
         y = tf.nn.conv2d(x, kernel_x, strides=1, padding="SAME")
         shape = tf.shape(x)
         taps = self.padding_taps(shape[1], shape[2], x.dtype)
@@ -77,10 +98,7 @@ class EdgeAwareConv2D(keras.layers.Layer):
         offset = tf.reshape(
             tf.matmul(taps, tf.reshape(kernel_mask, [size * size, -1])),
             tf.stack([1, shape[1], shape[2], -1]))
-        offset += shift * scale
-        if self.conv.use_bias:
-            offset += tf.cast(self.conv.bias, x.dtype) * scale
-        return y + offset
+        return y + (offset + bias)
 
     def padding_taps(self, height, width, dtype):
         """T, `[height * width, k * k]`: 1 where a kernel tap of a pixel

@@ -110,9 +110,11 @@ class InvertibleConv1x1(flow_bijector.FlowBijector):
 
 
 def _mix_channels(x, matrix):
-    """y[..., i] = sum_j matrix[i, j] x[..., j], as a 1x1 convolution."""
-    kernel = tf.transpose(matrix)[tf.newaxis, tf.newaxis]
-    return tf.nn.conv2d(x, kernel, strides=1, padding="VALID")
+    """y[..., i] = sum_j matrix[i, j] x[..., j]: a 1x1 convolution, run as
+    one matrix product over all pixels (faster on CPU for C this small)."""
+    pixels = tf.reshape(x, [-1, tf.shape(x)[-1]])
+    return tf.reshape(tf.matmul(pixels, matrix, transpose_b=True),
+                      tf.shape(x))
 
 
 def _random_rotation_lu(num_channels, seed):

@@ -10,13 +10,19 @@ from tests.bijectors import flow_checks as checks
 
 
 @pytest.mark.parametrize("size", [3, 5])
-def test_equals_a_convolution_over_the_padded_input_and_its_mask(size):
-    # Values and gradients (input and kernel), eagerly and traced with the
-    # height and width unknown until run time.
-    layer = EdgeAwareConv2D(5, size, "glorot_uniform", dtype="float64")
-    layer.build((None, None, None, 4))
-    layer.conv.bias.assign(np.arange(5.0))
-    x = tf.constant(np.random.default_rng(size).standard_normal((2, 6, 7, 4)))
+@pytest.mark.parametrize("channels, filters", [
+    (4, 3),   # narrow output: the mask term added as a map
+    (2, 5),   # wide output: through a channel of ones, as a bias
+])
+def test_equals_a_convolution_over_the_padded_input_and_its_mask(
+        size, channels, filters):
+    # Values and gradients (input, kernel and bias), eagerly and traced
+    # with the height and width unknown until run time.
+    layer = EdgeAwareConv2D(filters, size, "glorot_uniform", dtype="float64")
+    layer.build((None, None, None, channels))
+    layer.conv.bias.assign(np.arange(filters, dtype=np.float64))
+    x = tf.constant(np.random.default_rng(size).standard_normal(
+        (2, 6, 7, channels)))
     pad = [[0, 0], [size // 2] * 2, [size // 2] * 2, [0, 0]]
 
     def padded(x):
@@ -28,10 +34,11 @@ def test_equals_a_convolution_over_the_padded_input_and_its_mask(size):
             tape.watch(x)
             y = fn(x)
             loss = tf.reduce_sum(tf.sin(y))
-        return [y, *tape.gradient(loss, [x, layer.conv.kernel])]
+        return [y, *tape.gradient(
+            loss, [x, layer.conv.kernel, layer.conv.bias])]
 
     traced = tf.function(layer.call, input_signature=[
-        tf.TensorSpec([None, None, None, 4], tf.float64)])
+        tf.TensorSpec([None, None, None, channels], tf.float64)])
     expected = value_and_gradients(padded)
     for fn in (layer, traced):
         for got, want in zip(value_and_gradients(fn), expected):
