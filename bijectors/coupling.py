@@ -42,9 +42,9 @@ class EdgeAwareConv2D(keras.layers.Layer):
     [k * k, filters] matrix. No padded copy of x is made. The map is added
     in one of two equal ways, whichever passes over fewer values:
 
-    - into a wide output (more filters than input channels), through a
-      constant channel of ones on the input: zero padding lets its kernel
-      see exactly the taps inside the image, so
+    - into a wide output (more filters than the input's channels plus
+      one), through a constant channel of ones on the input: zero padding
+      lets its kernel see exactly the taps inside the image, so
 
           conv_same(1, -K_m) = T @ K_m - sum(K_m),
 
