@@ -178,8 +178,12 @@ class CouplingNetwork(keras.layers.Layer):
                 x, scale_in, tf.cast(self.norm_in.bias, dtype)))
             scale_hidden = tf.exp(tf.cast(self.norm_hidden.log_scale, dtype))
             kernel = tf.cast(self.conv_hidden.kernel, dtype) * scale_hidden
+            # The 1x1 convolution as a product over all pixels: on CPU
+            # it and its two gradients run faster that way, and the product
+            # still fuses with the bias and the ReLU.
             h = tf.nn.bias_add(
-                tf.nn.conv2d(h, kernel, strides=1, padding="VALID"),
+                tf.matmul(tf.reshape(h, [-1, self.width]),
+                          tf.reshape(kernel, kernel.shape[2:])),
                 tf.cast(self.norm_hidden.bias, dtype) * scale_hidden)
         else:  # (the ActNorms initialise themselves on this call)
             h = tf.nn.relu(self.norm_in(self.conv_in(x)))
@@ -189,7 +193,8 @@ class CouplingNetwork(keras.layers.Layer):
             h = tf.tanh(a) * tf.sigmoid(b)
         else:
             h = tf.nn.relu(h)
-        return self.conv_out(h)
+        return self.conv_out(
+            tf.reshape(h, tf.concat([tf.shape(x)[:-1], [-1]], 0)))
 
     def actnorm_layers(self):
         """The network's ActNorm layers (initialised from data)."""
