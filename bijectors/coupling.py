@@ -69,21 +69,24 @@ class EdgeAwareConv2D(keras.layers.Layer):
         self.built = True
 
     def call(self, x):
-        return self.call_scaled(x, 1.0, 0.0)
+        return self.call_scaled(x)
 
-    def call_scaled(self, x, scale, shift):
+    def call_scaled(self, x, scale=None, shift=None):
         """`(call(x) + shift) * scale` (per output channel), folded.
 
         The scale goes into the kernel and everything that does not depend
         on `x` (mask term, bias, shift) into one bias or map: one
-        convolution and at most one addition over the batch.
+        convolution and at most one addition over the batch. `None` is no
+        scale or no shift.
         """
-        kernel = tf.cast(self.conv.kernel, x.dtype) * scale
+        kernel = tf.cast(self.conv.kernel, x.dtype)
+        bias = tf.cast(self.conv.bias, x.dtype) if self.conv.use_bias else 0.0
+        if shift is not None:
+            bias += shift
+        if scale is not None:
+            kernel, bias = kernel * scale, bias * scale
         # (tf.split, not slicing: a slice's gradient is a slow scatter on CPU.)
         kernel_x, kernel_mask = tf.split(kernel, [-1, 1], axis=2)
-        bias = shift * scale
-        if self.conv.use_bias:
-            bias += tf.cast(self.conv.bias, x.dtype) * scale
         if kernel.shape[2] < self.conv.filters:  # wide output: ones channel
             ones = tf.ones(tf.concat([tf.shape(x)[:-1], [1]], 0), x.dtype)
             y = tf.nn.conv2d(tf.concat([x, ones], axis=-1),
