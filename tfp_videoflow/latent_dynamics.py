@@ -89,6 +89,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
                             {**settings, "seed": seed + 1000 * level},
                             dtype=self.dtype_policy, name=f"level{level}_prior")
             for level, shape in enumerate(self.latent_shapes)]
+        self._compiled = _CompiledStep(self.sample_step)
         self.built = True
 
     @property
@@ -154,7 +155,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
 
     # -------------------------------------------------------------- sampling
     def sample(self, flow, context, num_frames, temperature=1.0, seed=None,
-               history_of=None, given=None):
+               history_bits=None, given=None):
         """Samples `num_frames` future frames after `context`.
 
         Args:
@@ -165,8 +166,9 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           seed: a stateless seed (shape [2] int tensor), an int (the
             stateless seed `(0, seed)`: the same int gives the same draw), or
             None (fresh randomness).
-          history_of: maps a sampled frame `[N, H, W, C]` and its latents to
-            the latents the next steps condition on (default: the latents).
+          history_bits: with discrete history, the frames' bit depth: later
+            frames condition on the latents of each sampled frame's bin
+            centres (`bin_centre_latents`); None: on its own latents.
           given: optional tuple over levels of `[N, T, h, w, c]` or None:
             levels whose latents are given rather than sampled (the others
             are sampled conditioned on them, e.g. finer levels given real
@@ -177,6 +179,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
           the frames `[N, T, H, W, C]`.
         """
         seed = stateless_seed(seed)
+        temperature = tf.convert_to_tensor(temperature, context[0].dtype)
+        sample_step = self._step_function()
         windows = self.start_windows(context)
         latents = tuple(tf.TensorArray(c.dtype, size=num_frames)
                         for c in context)
@@ -185,20 +189,22 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         def step(t, windows, latents, frames):
             frame_given = [None if given is None or g is None else g[:, t]
                            for g in (given or [None] * self.num_levels)]
-            windows, frame_latents, frame = self.sample_step(
-                flow, windows, t, seed, temperature, history_of, frame_given)
+            windows, frame_latents, frame = sample_step(
+                flow, windows, t, seed, temperature, history_bits,
+                frame_given)
             latents = tuple(array.write(t, z)
                             for array, z in zip(latents, frame_latents))
             return t + 1, windows, latents, frames.write(t, frame)
 
         # A while loop: inside a tf.function the graph does not grow with T.
         _, _, latents, frames = tf.while_loop(
-            lambda t, *_: t < num_frames, step, (0, windows, latents, frames))
+            lambda t, *_: t < num_frames, step,
+            (tf.constant(0), windows, latents, frames))
         return (tuple(_time_second(z.stack()) for z in latents),
                 _time_second(frames.stack()))
 
     def sample_stream(self, flow, context, num_frames, temperature=1.0,
-                      seed=None, history_of=None):
+                      seed=None, history_bits=None):
         """The frames of `sample`, one at a time (a Python generator).
 
         Only the window of the last k frames' latents is kept between
@@ -207,22 +213,37 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         same arguments give the same frames, each `[N, H, W, C]`.
         """
         seed = stateless_seed(seed)
+        temperature = tf.convert_to_tensor(temperature, context[0].dtype)
+        sample_step = self._step_function()
         windows = self.start_windows(context)
         for t in range(num_frames):
-            windows, _, frame = self.sample_step(
-                flow, windows, t, seed, temperature, history_of)
+            windows, _, frame = sample_step(
+                flow, windows, tf.constant(t), seed, temperature,
+                history_bits, [None] * self.num_levels)
             yield frame
+
+    def _step_function(self):
+        """`sample_step`, compiled when called eagerly.
+
+        Eagerly, a frame is thousands of small ops each dispatched from
+        Python, which costs about ten times their arithmetic; compiled, it
+        is one graph, traced once per shape of the context and reused by
+        every later call (of `sample` and `sample_stream` alike, so the two
+        give the same frames). Inside a graph the plain step is inlined.
+        """
+        return (self._compiled.function if tf.executing_eagerly()
+                else self.sample_step)
 
     def start_windows(self, context):
         """Each level's window of the last k context latents and its mask."""
         return tuple(_last_window(c, self.num_cond_frames) for c in context)
 
     def sample_step(self, flow, windows, t, seed, temperature=1.0,
-                    history_of=None, given=None):
+                    history_bits=None, given=None):
         """Frame t of a future: `(windows, frame_latents, frame)`.
 
         Args:
-          flow, temperature, history_of: as in `sample`.
+          flow, temperature, history_bits: as in `sample`.
           windows: each level's `(history, missing)` window before frame t
             (`start_windows` of the context, then what the last step gave).
           t: the frame's index (int or int32 scalar): its draws use `seed`
@@ -240,8 +261,9 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         frame_latents, frame = self._sample_frame(
             flow, windows, seeds, temperature,
             given or [None] * self.num_levels)
-        history_latents = (frame_latents if history_of is None
-                           else history_of(frame, tuple(frame_latents)))
+        history_latents = (
+            frame_latents if history_bits is None
+            else bin_centre_latents(flow, frame, history_bits))
         windows = tuple(_advance_window(*window, z) for window, z
                         in zip(windows, history_latents))
         return windows, frame_latents, frame
@@ -264,6 +286,24 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             frame_latents[level] = z
             condition = flow.decode_level(level, z, condition)
         return tuple(frame_latents), condition
+
+
+class _CompiledStep:
+    """Holds a layer's compiled sampling step outside of what TensorFlow
+    tracks, so that saving or exporting the layer does not try to save the
+    step's traces (they take Python objects as arguments)."""
+
+    def __init__(self, step):
+        self.function = tf.function(step, reduce_retracing=True,
+                                    autograph=False)
+
+
+def bin_centre_latents(flow, frames, num_bits):
+    """The latents of the bin centres of `frames` `[N, H, W, C]`: what
+    later frames condition on with discrete history."""
+    # Bin centres of checked or sampled frames: no check needed.
+    centred = dequantization.centre_values(frames, num_bits)
+    return flow.layer.encode_with_conditions(centred)[0]
 
 
 def stateless_seed(seed):
@@ -545,9 +585,12 @@ class LatentDynamics(tfd.Distribution):
         """
         if not self._discrete_history:
             return latents
-        # Bin centres of checked or sampled frames: no check needed.
-        centred = dequantization.centre_values(frames, self._num_bits)
-        return self._flow.layer.encode_with_conditions(centred)[0]
+        return bin_centre_latents(self._flow, frames, self._num_bits)
+
+    @property
+    def _history_bits(self):
+        """`history_bits` of the network's sampling."""
+        return self._num_bits if self._discrete_history else None
 
     def _folded_context(self, repeats=1):
         """Context latents `[repeats * Nb, K, h, w, c]` (batch dims folded)."""
@@ -590,11 +633,10 @@ class LatentDynamics(tfd.Distribution):
         frames `[n * Nb, T, H, W, C]` (sample index major). `given`: levels
         not to sample, as in `LatentDynamicsNetwork.sample` (folded shapes).
         """
-        history_of = (self.history_latents if self._discrete_history
-                      else None)
         return self._network.sample(
             self._flow, self._folded_context(n), self._num_target_frames,
-            self._temperature, seed=seed, history_of=history_of, given=given)
+            self._temperature, seed=seed, history_bits=self._history_bits,
+            given=given)
 
     def sample_stream(self, n, num_frames=None, seed=None):
         """The frames of `sample_latents_and_frames`, one at a time.
@@ -604,12 +646,10 @@ class LatentDynamics(tfd.Distribution):
         (`LatentDynamicsNetwork.sample_stream`). The same `n` and `seed`
         give the same frames as `sample_latents_and_frames`.
         """
-        history_of = (self.history_latents if self._discrete_history
-                      else None)
         return self._network.sample_stream(
             self._flow, self._folded_context(n),
             self._num_target_frames if num_frames is None else num_frames,
-            self._temperature, seed=seed, history_of=history_of)
+            self._temperature, seed=seed, history_bits=self._history_bits)
 
     def _past_latents(self, target, target_frames):
         """The history latents of every target frame, from folded inputs.
