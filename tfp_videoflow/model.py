@@ -258,6 +258,13 @@ class VideoFlowModel(keras_model.Model):
 
         Returns:
           uint8 `[num_samples, B, T, H, W, C]`.
+
+        Called eagerly, each frame runs as one compiled step, traced on the
+        first call for a context shape and reused by every later call (and
+        by `sample_stream`): the first call costs about what sampling ten
+        frames op by op does, later ones a tenth of that (BENCHMARKS.md,
+        section 8, sixteenth session). `tf.config.run_functions_eagerly(True)`
+        runs the step op by op.
         """
         dist, num_samples, seed = self._sampler(context, num_samples,
                                                 num_frames, temperature, seed)

@@ -224,6 +224,43 @@ def test_sample_stream_refuses_bad_arguments_when_called(tiny_model,
         tiny_model.sample_stream(tiny_videos[:2, :2, :4])  # 4x8 frames
 
 
+def test_eager_sampling_traces_its_step_once_and_reuses_it(tiny_model,
+                                                         tiny_videos):
+    # Eagerly, each frame would dispatch thousands of ops from Python; the
+    # frame step is compiled instead, and neither another temperature, seed
+    # or number of frames nor a stream of the same shape traces it again.
+    step = tiny_model.network.dynamics._compiled.function
+    context = tiny_videos[:3, :2]
+    tiny_model.sample_future(context, num_samples=2, num_frames=3,
+                             temperature=0.5, seed=SEED)
+    traces = step.experimental_get_tracing_count()
+    assert traces >= 1
+    tiny_model.sample_future(context, num_samples=2, num_frames=4,
+                             temperature=0.9, seed=(1, 1))
+    list(tiny_model.sample_stream(context, num_samples=2, num_frames=2,
+                                  seed=(2, 2)))
+    assert step.experimental_get_tracing_count() == traces
+
+
+@pytest.mark.parametrize("discrete_history", [True, False])
+def test_the_compiled_frame_step_is_the_plain_one(discrete_history,
+                                                  tiny_videos):
+    model = vf.VideoFlowModel(**TINY, discrete_history=discrete_history)
+    model.initialize(tiny_videos[:4])
+    perturb_weights(model.trainable_variables, seed=1, scale=0.02)
+    dist = model(tiny_videos[:3, :2])
+    network = dist.distribution.network
+    arguments = (
+        model.flow, network.start_windows(dist.distribution.context_latents),
+        tf.constant(1), tf.constant(SEED), tf.constant(0.8),
+        model.num_bits if discrete_history else None,
+        [None] * network.num_levels)
+    plain = network.sample_step(*arguments)
+    compiled = network._compiled.function(*arguments)
+    for got, want in zip(tf.nest.flatten(compiled), tf.nest.flatten(plain)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
 def test_xla_gives_the_eager_numbers(tiny_model, tiny_videos):
     # The target is fixed outside: stateless random ops may pick another
     # algorithm under XLA, so noise drawn inside would differ.

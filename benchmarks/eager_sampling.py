@@ -1,0 +1,123 @@
+"""Eager sampling: each frame as one compiled step, against the plain step.
+
+Called eagerly, `sample_future` and `sample_stream` run each frame's step
+(the prior's levels, the flow's decode, the encode of the frame's bin
+centres) as one compiled graph, traced on the first call for a context
+shape and reused after. Before, each frame ran op by op from Python. This
+times both on one TensorFlow thread with the shipped model
+(`small_stochastic_movement`), futures of one test-like context:
+
+* the first compiled call of each (its trace included) and the first
+  plain call of the same shape;
+* later calls, the two alternating in blocks (timing.py): ratio = speed of
+  the compiled step over the plain one. The plain step is the same code
+  with `tf.config.run_functions_eagerly(True)`, which runs a tf.function's
+  Python instead of its graph.
+
+    python benchmarks/eager_sampling.py --out benchmarks/results/eager_sampling.md
+
+`--out X.md` also writes the raw times to `X.json`.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import timing  # noqa: E402  (benchmarks/timing.py)
+
+
+def _seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=8,
+                        help="futures per call (default 8)")
+    parser.add_argument("--frames", type=int, default=10,
+                        help="frames per future (default 10)")
+    parser.add_argument("--pairs", type=int, default=7)
+    parser.add_argument("--out", default=None, help="write X.md and X.json")
+    args = parser.parse_args(argv)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import tfp_videoflow as vf  # pylint: disable=import-outside-toplevel
+    model = vf.pretrained("small_stochastic_movement")
+    context = np.random.default_rng(0).integers(
+        0, 256, (1, model.num_context_frames, *model.frame_shape),
+        dtype=np.uint8)
+
+    def future(seed):
+        return model.sample_future(context, num_samples=args.samples,
+                                   num_frames=args.frames, seed=(0, seed))
+
+    def stream(seed):
+        for _ in model.sample_stream(context, num_samples=args.samples,
+                                     num_frames=args.frames, seed=(1, seed)):
+            pass
+
+    def plain(fn):
+        def run(seed=0):
+            tf.config.run_functions_eagerly(True)
+            try:
+                fn(seed)
+            finally:
+                tf.config.run_functions_eagerly(False)
+        return run
+
+    # One plain frame first, so that neither first call below pays for
+    # Python's and TensorFlow's own first-use costs; the compiled one
+    # still traces.
+    plain(lambda seed: model.sample_future(
+        context, num_samples=args.samples, num_frames=1))()
+    first = {"compiled sample_future": _seconds(lambda: future(1)),
+             "plain sample_future": _seconds(lambda: plain(future)(1)),
+             "compiled sample_stream": _seconds(lambda: stream(1)),
+             "plain sample_stream": _seconds(lambda: plain(stream)(1))}
+    later = {}
+    for name, fn in (("sample_future", future), ("sample_stream", stream)):
+        times = timing.paired_times(
+            {"plain": plain(fn), "compiled": fn}, args.pairs, 1)
+        later[name] = {"times": times, "ratio": timing.ratio_summary(
+            times["plain"], times["compiled"])}
+    env = timing.machine()
+    lines = [
+        "Command: `python benchmarks/eager_sampling.py"
+        + (f" --out {args.out}`" if args.out else "`"),
+        f"Machine: {env['cpu']}, nproc {env['nproc']}; load average at the "
+        f"start {env['load_average'][0]:.2f}; {env['date']}. Model "
+        f"`small_stochastic_movement`, one context, {args.samples} futures "
+        f"of {args.frames} frames per call, 1 TensorFlow thread.", "",
+        "| call | first call s (compiled: trace included) | later calls s, "
+        "median | **speed compiled / plain** |",
+        "|---|---:|---:|---:|"]
+    for name in ("sample_future", "sample_stream"):
+        times = later[name]["times"]
+        for kind in ("plain", "compiled"):
+            ratio = (timing.format_ratio(later[name]["ratio"])
+                     if kind == "compiled" else "1")
+            lines.append(
+                f"| {name}, {kind} | {first[f'{kind} {name}']:.2f} | "
+                f"{float(np.median(times[kind])):.2f} | {ratio} |")
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.write_text(report)
+        out.with_suffix(".json").write_text(json.dumps(
+            {"machine": env, "first_call_s": first,
+             "later": {name: {"times_s": v["times"], "ratio": v["ratio"]}
+                       for name, v in later.items()}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
