@@ -222,16 +222,21 @@ class LatentDynamicsNetwork(keras.layers.Layer):
                 history_bits, [None] * self.num_levels)
             yield frame
 
-    def _step_function(self):
-        """`sample_step`, compiled when called eagerly.
+    @property
+    def compiled_sample_step(self):
+        """`sample_step` as a `tf.function`: what eager sampling runs.
 
         Eagerly, a frame is thousands of small ops each dispatched from
         Python, which costs about ten times their arithmetic; compiled, it
         is one graph, traced once per shape of the context and reused by
         every later call (of `sample` and `sample_stream` alike, so the two
-        give the same frames). Inside a graph the plain step is inlined.
+        give the same frames).
         """
-        return (self._compiled.function if tf.executing_eagerly()
+        return self._compiled.function
+
+    def _step_function(self):
+        # Inside a graph the plain step is inlined into it.
+        return (self.compiled_sample_step if tf.executing_eagerly()
                 else self.sample_step)
 
     def start_windows(self, context):

@@ -229,7 +229,7 @@ def test_eager_sampling_traces_its_step_once_and_reuses_it(tiny_model,
     # Eagerly, each frame would dispatch thousands of ops from Python; the
     # frame step is compiled instead, and neither another temperature, seed
     # or number of frames nor a stream of the same shape traces it again.
-    step = tiny_model.network.dynamics._compiled.function
+    step = tiny_model.network.dynamics.compiled_sample_step
     context = tiny_videos[:3, :2]
     tiny_model.sample_future(context, num_samples=2, num_frames=3,
                              temperature=0.5, seed=SEED)
@@ -256,7 +256,7 @@ def test_the_compiled_frame_step_is_the_plain_one(discrete_history,
         model.num_bits if discrete_history else None,
         [None] * network.num_levels)
     plain = network.sample_step(*arguments)
-    compiled = network._compiled.function(*arguments)
+    compiled = network.compiled_sample_step(*arguments)
     for got, want in zip(tf.nest.flatten(compiled), tf.nest.flatten(plain)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
