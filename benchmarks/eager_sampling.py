@@ -120,13 +120,13 @@ def main(argv=None):
         "| call | first call s (compiled: trace included) | later calls s, "
         "median | **speed compiled / plain** |",
         "|---|---:|---:|---:|"]
-    for name in ("sample_future", "sample_stream"):
-        times = later[name]["times"]
+    for call in ("sample_future", "sample_stream"):
+        times = later[call]["times"]
         for kind in ("plain", "compiled"):
-            ratio = (timing.format_ratio(later[name]["ratio"])
+            ratio = (timing.format_ratio(later[call]["ratio"])
                      if kind == "compiled" else "1")
             lines.append(
-                f"| {name}, {kind} | {first[f'{kind} {name}']:.2f} | "
+                f"| {call}, {kind} | {first[f'{kind} {call}']:.2f} | "
                 f"{float(np.median(times[kind])):.2f} | {ratio} |")
     report = "\n".join(lines) + "\n"
     print(report)
@@ -135,8 +135,8 @@ def main(argv=None):
         out.write_text(report)
         out.with_suffix(".json").write_text(json.dumps(
             {"machine": env, "first_call_s": first,
-             "later": {name: {"times_s": v["times"], "ratio": v["ratio"]}
-                       for name, v in later.items()}}, indent=1))
+             "later": {call: {"times_s": v["times"], "ratio": v["ratio"]}
+                       for call, v in later.items()}}, indent=1))
 
 
 if __name__ == "__main__":

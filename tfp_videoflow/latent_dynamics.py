@@ -168,7 +168,7 @@ class LatentDynamicsNetwork(keras.layers.Layer):
             None (fresh randomness).
           history_bits: with discrete history, the frames' bit depth: later
             frames condition on the latents of each sampled frame's bin
-            centres (`bin_centre_latents`); None: on its own latents.
+            centres (`history_latents`); None: on its own latents.
           given: optional tuple over levels of `[N, T, h, w, c]` or None:
             levels whose latents are given rather than sampled (the others
             are sampled conditioned on them, e.g. finer levels given real
@@ -217,6 +217,8 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         sample_step = self._step_function()
         windows = self.start_windows(context)
         for t in range(num_frames):
+            # The arguments as `sample` passes them (t a tensor, `given`
+            # a list), so that both reuse one trace of the compiled step.
             windows, _, frame = sample_step(
                 flow, windows, tf.constant(t), seed, temperature,
                 history_bits, [None] * self.num_levels)
@@ -266,11 +268,9 @@ class LatentDynamicsNetwork(keras.layers.Layer):
         frame_latents, frame = self._sample_frame(
             flow, windows, seeds, temperature,
             given or [None] * self.num_levels)
-        history_latents = (
-            frame_latents if history_bits is None
-            else bin_centre_latents(flow, frame, history_bits))
-        windows = tuple(_advance_window(*window, z) for window, z
-                        in zip(windows, history_latents))
+        windows = tuple(_advance_window(*window, z) for window, z in zip(
+            windows, history_latents(flow, frame, frame_latents,
+                                     history_bits)))
         return windows, frame_latents, frame
 
     def _sample_frame(self, flow, windows, seeds, temperature, given):
@@ -303,11 +303,16 @@ class _CompiledStep:
                                     autograph=False)
 
 
-def bin_centre_latents(flow, frames, num_bits):
-    """The latents of the bin centres of `frames` `[N, H, W, C]`: what
-    later frames condition on with discrete history."""
+def history_latents(flow, frames, latents, history_bits):
+    """The latents later frames condition on, for frames `[N, H, W, C]`.
+
+    With `history_bits` (discrete history: the frames' bit depth), those of
+    the frames' bin centres; with None, `latents` (the frames' own).
+    """
+    if history_bits is None:
+        return latents
     # Bin centres of checked or sampled frames: no check needed.
-    centred = dequantization.centre_values(frames, num_bits)
+    centred = dequantization.centre_values(frames, history_bits)
     return flow.layer.encode_with_conditions(centred)[0]
 
 
@@ -583,14 +588,11 @@ class LatentDynamics(tfd.Distribution):
 
     # ------------------------------------------------------- history latents
     def history_latents(self, frames, latents):
-        """The latents later frames condition on, for frames `[N, H, W, C]`.
-
-        With `discrete_history`, those of the frames' bin centres; else
-        `latents` (the frames' own).
-        """
-        if not self._discrete_history:
-            return latents
-        return bin_centre_latents(self._flow, frames, self._num_bits)
+        """The latents later frames condition on, for frames `[N, H, W, C]`
+        (the module's `history_latents` with this distribution's flow and
+        discrete history)."""
+        return history_latents(self._flow, frames, latents,
+                               self._history_bits)
 
     @property
     def _history_bits(self):
